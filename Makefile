@@ -1,0 +1,48 @@
+# IPC Lab: the one entry point.  `make` alone lists the targets.
+#
+# Inside an exercise folder (exercises/NN-name/), its own Makefile forwards
+# `make grade`, `make hint` and `make` (build) here with EX set.
+
+LAB_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+HARNESS  := $(LAB_ROOT)/harness
+
+# What to grade: EX=01-pipe (several: EX="01 02"; none: all of them),
+# SRC=exercises|solutions|DIR, FORMAT=text|tap|junit|json.
+EX     ?=
+SRC    ?= exercises
+FORMAT ?= text
+# Hint number for `make hint` (default: the next one not yet shown).
+N      ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help list build grade test hint clean clean-ipc
+
+help: ## this list
+	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
+	@echo
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo 'Variables: EX=NN-name  SRC=exercises|solutions|DIR  FORMAT=text|tap|junit|json  LAB_TIMEOUT_SCALE=2'
+
+list: ## the exercises, with your last score
+	@$(HARNESS)/bin/lab-list
+
+build: ## build EX (out of tree, into build/) and print where the programs are
+	@$(HARNESS)/bin/lab-grade -B -s '$(SRC)' $(EX)
+
+grade: ## grade EX (default: all) from SRC (default: exercises) and write results/
+	@$(HARNESS)/bin/lab-grade -s '$(SRC)' -f '$(FORMAT)' $(EX)
+
+hint: ## show the next hint of EX (N=k: hint k)
+	@$(HARNESS)/bin/lab-hint $(EX) $(N)
+
+test: ## the grader's self-test: solutions pass, skeletons and broken variants fail
+	@$(HARNESS)/selftest/run
+
+clean: ## remove build/ and results/
+	rm -rf -- '$(LAB_ROOT)/build' '$(LAB_ROOT)/results'
+
+clean-ipc: ## remove your leftover lab IPC objects (shm, semaphores, queues, FIFOs), listing each
+	@$(HARNESS)/bin/lab-clean-ipc
+
+include $(LAB_ROOT)/docker/docker.mk

@@ -1,0 +1,65 @@
+# Container targets of IPC Lab, included by the top-level Makefile.
+# Variables are prefixed DOCKER_ or IMAGE_ (plus DOCKER itself); override on the
+# command line, e.g. `make image IMAGE_UID=$$(id -u) IMAGE_GID=$$(id -g)`.
+
+# The repository root, wherever make was started from.
+DOCKER_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+
+DOCKER ?= docker
+# empty: `docker compose` when it works, else docker-compose
+DOCKER_COMPOSE ?=
+IMAGE_LAB ?= ipc-lab:lab
+IMAGE_STUDENT ?= ipc-lab:student
+# uid/gid of the student account baked into the image (default 1000/1000)
+IMAGE_UID ?=
+IMAGE_GID ?=
+
+DOCKER_BUILD_ARGS = --network host \
+	$(if $(IMAGE_UID),--build-arg STUDENT_UID=$(IMAGE_UID)) \
+	$(if $(IMAGE_GID),--build-arg STUDENT_GID=$(IMAGE_GID))
+
+# The same limits as the services in docker-compose.yml.
+DOCKER_RUN_LIMITS = --init --pids-limit 512 --shm-size 256m --ulimit nofile=1024:4096 \
+	--sysctl fs.mqueue.msg_max=64 --sysctl fs.mqueue.msgsize_max=65536 \
+	--sysctl kernel.msgmnb=65536
+DOCKER_RUN_ENV = -e LAB_LANG -e LAB_TIMEOUT_SCALE -e CI
+
+.PHONY: image image-student shell image-test
+
+image: ## build the lab image ipc-lab:lab (with solutions; IMAGE_UID/IMAGE_GID set student's ids)
+	@DOCKER='$(DOCKER)' '$(DOCKER_ROOT)/docker/make-base-image'
+	$(DOCKER) build $(DOCKER_BUILD_ARGS) --target lab -t $(IMAGE_LAB) '$(DOCKER_ROOT)'
+	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE_LAB)
+
+image-student: ## build ipc-lab:student (no solutions) and prove no layer holds solutions/
+	@DOCKER='$(DOCKER)' '$(DOCKER_ROOT)/docker/make-base-image'
+	$(DOCKER) build $(DOCKER_BUILD_ARGS) --target student -t $(IMAGE_STUDENT) '$(DOCKER_ROOT)'
+	@$(DOCKER) run --rm --entrypoint test $(IMAGE_STUDENT) ! -e /home/student/lab/solutions || \
+	  { echo "image-student: /home/student/lab/solutions exists in $(IMAGE_STUDENT)" >&2; exit 1; }
+	@set -eu; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  $(DOCKER) save $(IMAGE_STUDENT) | tar -x -C "$$tmp"; \
+	  found=0; layers=0; \
+	  for f in $$(find "$$tmp" -type f -size +0); do \
+	    list=$$(tar -tf "$$f" 2>/dev/null) || continue; \
+	    layers=$$((layers + 1)); \
+	    if hits=$$(printf '%s\n' "$$list" | grep -E '(^|/)solutions(/|$$)' | grep -Ev '^usr/'); then \
+	      echo "image-student: layer $${f#"$$tmp"/} holds solutions:" >&2; \
+	      printf '%s\n' "$$hits" | head -n 5 >&2; found=1; \
+	    fi; \
+	  done; \
+	  [ "$$layers" -gt 0 ] || { echo "image-student: no layer found in docker save output" >&2; exit 1; }; \
+	  [ "$$found" -eq 0 ] || exit 1; \
+	  echo "image-student: no solutions in $$layers layers of $(IMAGE_STUDENT)"
+	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE_STUDENT)
+
+shell: ## open a shell in the lab container (exercises/ shared with the host; builds the image if missing)
+	@$(DOCKER) image inspect $(IMAGE_LAB) >/dev/null 2>&1 || $(MAKE) --no-print-directory image
+	@cd '$(DOCKER_ROOT)' && \
+	if [ -n '$(DOCKER_COMPOSE)' ]; then compose='$(DOCKER_COMPOSE)'; \
+	elif $(DOCKER) compose version >/dev/null 2>&1; then compose='$(DOCKER) compose'; \
+	else compose=docker-compose; fi; \
+	case $$($$compose version --short 2>/dev/null) in 1.*) $$compose build lab;; esac; \
+	$$compose run --rm lab
+
+image-test: image ## run `make test` inside the lab image as student (rebuilds it first, cached)
+	$(DOCKER) run --rm $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) $(IMAGE_LAB) make test

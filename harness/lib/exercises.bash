@@ -1,0 +1,105 @@
+# The exercise registry, for the grader's command-line tools (not for tests).
+#
+# An exercise is registered by its test file, harness/tests/NN-name.bats,
+# whose header says what to build:
+#   # programs: pipe_relay          programs, each from NAME.c
+#   # libraries: libplugin.so       shared libraries, libX.so from X.c
+#   # common: util.c                extra sources linked into every program
+#   # ldlibs: -pthread -lrt         libraries to link with
+# and each graded test is preceded by "# points: N" (100 in all).
+# Its statement is exercises/NN-name/README.md (the first "# " line is the
+# title); the reference solution is solutions/NN-name/.
+
+# shellcheck shell=bash
+
+LAB_ROOT=${LAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+LAB_HARNESS=$LAB_ROOT/harness
+
+# lab_exercises: every registered exercise, in order.
+lab_exercises() {
+    local file
+    for file in "$LAB_HARNESS"/tests/[0-9][0-9]-*.bats; do
+        [[ -e $file ]] && basename "$file" .bats
+    done
+}
+
+# lab_resolve_exercise WORD: the exercise a learner means ("01", "01-pipe",
+# "pipe"); prints nothing and returns 1 if none or several match.
+lab_resolve_exercise() {
+    local word=$1 ex matches=()
+    for ex in $(lab_exercises); do
+        if [[ $ex == "$word" ]]; then
+            echo "$ex"
+            return 0
+        fi
+        [[ $ex == "$word"-* || $ex == *-"$word" || $ex == "$word"* ]] && matches+=("$ex")
+    done
+    ((${#matches[@]} == 1)) || return 1
+    echo "${matches[0]}"
+}
+
+lab_test_file() {
+    echo "$LAB_HARNESS/tests/$1.bats"
+}
+
+# lab_spec EXERCISE KEY: a header value from the exercise's test file.
+lab_spec() {
+    sed -n "s/^# $2: *//p" "$(lab_test_file "$1")" | head -n 1
+}
+
+# lab_title EXERCISE: the statement's title.
+lab_title() {
+    local readme=$LAB_ROOT/exercises/$1/README.md
+    if [[ -r $readme ]]; then
+        sed -n 's/^# *//p' "$readme" | head -n 1
+    else
+        echo "$1"
+    fi
+}
+
+# lab_test_points EXERCISE: "POINTS<TAB>NAME" per graded test, in file order.
+lab_test_points() {
+    awk '
+        /^# points: *[0-9]+/ { points = $3; next }
+        /^@test / {
+            name = $0
+            sub(/^@test +"/, "", name); sub(/" *\{ *$/, "", name)
+            print (points == "" ? 0 : points) "\t" name
+            points = ""
+        }' "$(lab_test_file "$1")"
+}
+
+# lab_sources_needed EXERCISE: the source files a submission must contain.
+lab_sources_needed() {
+    local ex=$1 word
+    for word in $(lab_spec "$ex" programs); do echo "$word.c"; done
+    for word in $(lab_spec "$ex" libraries); do
+        word=${word#lib}
+        echo "${word%.so}.c"
+    done
+    for word in $(lab_spec "$ex" common); do echo "$word"; done
+}
+
+# Progress of the learner's own work (SRC=exercises), kept in their folder
+# so that it survives containers: exercises/.lab/progress.tsv, one line per
+# grading: exercise, score, max, unix time.
+lab_progress_file() {
+    echo "$LAB_ROOT/exercises/.lab/progress.tsv"
+}
+
+# lab_last_score EXERCISE: "SCORE/MAX" of the learner's last grading, or "-".
+lab_last_score() {
+    local file
+    file=$(lab_progress_file)
+    [[ -r $file ]] || { echo "-"; return; }
+    awk -F'\t' -v ex="$1" '$1 == ex { last = $2 "/" $3 } END { print (last == "" ? "-" : last) }' "$file"
+}
+
+# lab_best_score EXERCISE: the best "SCORE/MAX" so far, or "-".
+lab_best_score() {
+    local file
+    file=$(lab_progress_file)
+    [[ -r $file ]] || { echo "-"; return; }
+    awk -F'\t' -v ex="$1" '$1 == ex && (best == "" || $2 > best) { best = $2; max = $3 }
+        END { print (best == "" ? "-" : best "/" max) }' "$file"
+}

@@ -1,0 +1,134 @@
+# IPC objects: unique names for each test, snapshots, leak reports.
+#
+# Machines are shared (/dev/shm and /dev/mqueue may hold other programs'
+# objects, and natively so may System V), so a leak is an object that is
+# ours (created by our uid) and was not there when the test started.
+# lab_teardown calls lab_check_ipc_leaks: every leak fails the test with the
+# object named and the command that removes it, and the grader removes it.
+#
+# One line per object, "KIND ID":
+#   sysv-shm SHMID:KEY   sysv-sem SEMID:KEY   sysv-msg MSQID:KEY
+#   posix-shm NAME       posix-sem NAME       posix-mq NAME      fifo PATH
+
+# shellcheck shell=bash
+
+# Where POSIX message queues are visible; empty when /dev/mqueue is not a
+# mounted mqueue file system (then message-queue leak checks are off, and
+# the grader CLI says so).
+: "${LAB_MQUEUE_DIR=$(awk '$3 == "mqueue" { print $2; exit }' /proc/mounts 2>/dev/null)}"
+
+# Folders searched for FIFOs left behind (besides the test's own folders).
+: "${LAB_FIFO_DIRS:=/tmp /dev/shm}"
+
+# lab_name [SUFFIX]: a POSIX IPC name no other test uses: /lab-RUN-TEST[-SUFFIX]
+lab_name() {
+    echo "/$LAB_PREFIX${1:+-$1}"
+}
+
+# lab_path [SUFFIX]: a file path no other test uses, in the test's folder.
+lab_path() {
+    echo "$LAB_WORK/$LAB_PREFIX${1:+-$1}"
+}
+
+# lab_sysv_key [N]: a System V key no other test uses, in the lab's range
+# 0x1a000000-0x1affffff (make clean-ipc recognises it).
+lab_sysv_key() {
+    printf '0x%08x\n' $((0x1a000000 + (LAB_RUN_ID * 977 + BATS_TEST_NUMBER * 31 + ${1:-0}) % 0x1000000))
+}
+
+# lab_ipc_list: every IPC object of ours there is now, one per line, sorted.
+lab_ipc_list() {
+    local uid kind file
+    uid=$(id -u)
+    for kind in shm sem msg; do
+        file=/proc/sysvipc/$kind
+        [[ -r $file ]] || continue
+        awk -v kind="sysv-$kind" -v uid="$uid" '
+            NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+            $(col["cuid"]) == uid || $(col["uid"]) == uid {
+                id = (kind == "sysv-shm") ? $(col["shmid"]) : (kind == "sysv-sem") ? $(col["semid"]) : $(col["msqid"])
+                printf "%s %s:0x%08x\n", kind, id, $(col["key"]) % 4294967296
+            }' "$file"
+    done
+    find /dev/shm -mindepth 1 -maxdepth 1 -uid "$uid" ! -type p -printf '%f\n' 2>/dev/null |
+        awk '/^sem\./ { print "posix-sem /" substr($0, 5); next } { print "posix-shm /" $0 }'
+    if [[ -n $LAB_MQUEUE_DIR ]]; then
+        find "$LAB_MQUEUE_DIR" -mindepth 1 -maxdepth 1 -uid "$uid" -printf 'posix-mq /%f\n' 2>/dev/null
+    fi
+    local -a dirs=()
+    # The test's working folder, not $LAB_RUN: the grader's own input FIFOs live there.
+    for file in $LAB_FIFO_DIRS ${LAB_WORK:-} ${LAB_SRC:-}; do
+        [[ -d $file ]] && dirs+=("$file")
+    done
+    if ((${#dirs[@]})); then
+        find "${dirs[@]}" -maxdepth 3 -type p -uid "$uid" -printf 'fifo %p\n' 2>/dev/null
+    fi
+}
+
+lab_ipc_snapshot() {
+    lab_ipc_list | LC_ALL=C sort -u >"$LAB_RUN/ipc.before"
+}
+
+# lab_ipc_new: the objects of ours that were not there at the snapshot.
+lab_ipc_new() {
+    lab_ipc_list | LC_ALL=C sort -u | LC_ALL=C comm -13 "$LAB_RUN/ipc.before" -
+}
+
+# lab_ipc_describe KIND ID: "what it is -- how to remove it by hand".
+lab_ipc_describe() {
+    local kind=$1 id=$2
+    case $kind in
+    sysv-shm) echo "System V shared memory segment shmid ${id%%:*}, key ${id#*:} -- remove: ipcrm -m ${id%%:*}" ;;
+    sysv-sem) echo "System V semaphore set semid ${id%%:*}, key ${id#*:} -- remove: ipcrm -s ${id%%:*}" ;;
+    sysv-msg) echo "System V message queue msqid ${id%%:*}, key ${id#*:} -- remove: ipcrm -q ${id%%:*}" ;;
+    posix-shm) echo "POSIX shared memory object $id (/dev/shm$id) -- remove: rm /dev/shm$id (shm_unlink)" ;;
+    posix-sem) echo "POSIX named semaphore $id (/dev/shm/sem.${id#/}) -- remove: rm /dev/shm/sem.${id#/} (sem_unlink)" ;;
+    posix-mq) echo "POSIX message queue $id ($LAB_MQUEUE_DIR$id) -- remove: rm $LAB_MQUEUE_DIR$id (mq_unlink)" ;;
+    fifo) echo "FIFO $id -- remove: rm $id (unlink)" ;;
+    *) echo "$kind $id" ;;
+    esac
+}
+
+# lab_ipc_remove KIND ID: removes one object.
+lab_ipc_remove() {
+    local kind=$1 id=$2
+    case $kind in
+    sysv-shm) ipcrm -m "${id%%:*}" ;;
+    sysv-sem) ipcrm -s "${id%%:*}" ;;
+    sysv-msg) ipcrm -q "${id%%:*}" ;;
+    posix-shm) rm -f "/dev/shm$id" ;;
+    posix-sem) rm -f "/dev/shm/sem.${id#/}" ;;
+    posix-mq) rm -f "$LAB_MQUEUE_DIR$id" ;;
+    fifo) rm -f "$id" ;;
+    esac 2>/dev/null
+}
+
+# lab_ipc_report_and_remove: describes every new object, removes it, and
+# prints the descriptions (one per line).  Returns 1 if there were any.
+lab_ipc_report_and_remove() {
+    local kind id found=0
+    while read -r kind id; do
+        [[ -n $kind ]] || continue
+        found=1
+        printf '    %s\n' "$(lab_ipc_describe "$kind" "$id")"
+        lab_ipc_remove "$kind" "$id"
+    done < <(lab_ipc_new)
+    ((found == 0))
+}
+
+# lab_assert_no_new_ipc EXPECTED LOOK_AT: right now, no object of ours has
+# appeared since the test started (say, after a server's SIGTERM).
+lab_assert_no_new_ipc() {
+    local leaks
+    leaks=$(lab_ipc_report_and_remove) && return 0
+    lab_fail "$1" "these IPC objects were still there (the grader removed them):" "$2" "$leaks"
+}
+
+# Called by teardown: fails the test on any leak, after removing it.
+lab_check_ipc_leaks() {
+    local leaks
+    leaks=$(lab_ipc_report_and_remove) && return 0
+    lab_fail "no IPC object left behind once every program of the test has ended" \
+        "leaked IPC objects (the grader removed them):" \
+        "the statement's section on cleanup; make clean-ipc removes leftovers of your own runs" "$leaks"
+}

@@ -1,0 +1,341 @@
+# Processes: every tested program runs under lab-supervise, in its own
+# process group, with its output captured and a hard time limit.
+#
+#   lab_spawn NAME [options] -- COMMAND [ARG...]   start it, don't wait
+#   lab_run   NAME [options] -- COMMAND [ARG...]   start it and wait (bounded)
+#   lab_wait_exit NAME SECONDS                     wait for an earlier spawn
+#   lab_assert_exit / lab_assert_finished / lab_assert_no_strays ...
+#
+# The files of a spawn named NAME are in $LAB_RUN: NAME.out, NAME.err
+# (captured stdout and stderr), NAME.pid (the program's pid), NAME.status
+# (what lab-supervise saw: see harness/tools/lab-supervise.c).
+# Bounds are given in seconds before scaling (time.bash scales them).
+
+# shellcheck shell=bash
+
+: "${LAB_MAX_OUTPUT:=67108864}"   # bytes a program may write to one file
+: "${LAB_MAX_PROCS:=64}"          # processes a spawned tree may add
+: "${LAB_HARD_LIMIT:=60}"         # seconds any spawn may live at most
+: "${LAB_RUN_BOUND:=5}"           # seconds lab_run waits by default
+
+declare -gA LAB_INPUT_FD=()
+
+# lab_spawn NAME [options] -- COMMAND [ARG...]
+#   --in FILE        standard input from FILE (default /dev/null)
+#   --in-pipe        standard input from a FIFO the test writes with
+#                    lab_input NAME TEXT... and closes with lab_close_input
+#   --out FILE       standard output to FILE instead of $LAB_RUN/NAME.out
+#   --limit SECONDS  hard time limit of this spawn (default $LAB_HARD_LIMIT)
+#   --max-output N   largest file it may write, in bytes
+#   --max-procs N    how many processes its tree may add
+#   --grace SECONDS  after it ends, how long what it left running may take
+#                    to end by itself before it is killed
+#   --valgrind       run it under valgrind (see valgrind.bash); bounds scale
+#   --strace CALLS   run it under strace -f for those calls (see trace.bash)
+lab_spawn() {
+    local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
+    local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
+    local in_pipe=0 valgrind=0 strace_calls=""
+    shift
+    while (($#)); do
+        case $1 in
+        --in) in=$2; shift 2 ;;
+        --in-pipe) in_pipe=1; shift ;;
+        --out) out=$2; shift 2 ;;
+        --limit) limit=$2; shift 2 ;;
+        --max-output) max_output=$2; shift 2 ;;
+        --max-procs) max_procs=$2; shift 2 ;;
+        --grace) grace=$2; shift 2 ;;
+        --valgrind) valgrind=1; shift ;;
+        --strace) strace_calls=$2; shift 2 ;;
+        --) shift; break ;;
+        *) echo "lab_spawn: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    (($#)) || { echo "lab_spawn: no command given" >&2; return 2; }
+    [[ -e $LAB_RUN/$name.spid ]] && { echo "lab_spawn: $name was already spawned in this test" >&2; return 2; }
+
+    local -a cmd=() wrapper=()
+    local scale_kind=""
+    if [[ -n $strace_calls ]]; then
+        mapfile -t wrapper < <(lab_strace_command "$name" "$strace_calls")
+        cmd+=("${wrapper[@]}")
+    fi
+    if ((valgrind)); then
+        mapfile -t wrapper < <(lab_valgrind_command "$name")
+        cmd+=("${wrapper[@]}")
+        scale_kind=valgrind
+        : >"$LAB_RUN/$name.valgrind"
+    fi
+    cmd+=("$@")
+    [[ -n $out ]] || out=$LAB_RUN/$name.out
+    if ((in_pipe)); then
+        in=$LAB_RUN/$name.in
+        mkfifo "$in"
+    fi
+
+    "$LAB_TOOLS/lab-supervise" -t "$(lab_seconds "$limit" $scale_kind)" -g "$grace" \
+        -f "$max_output" -n "$max_procs" \
+        -p "$LAB_RUN/$name.pid" -s "$LAB_RUN/$name.status" -- "${cmd[@]}" \
+        <"$in" >"$out" 2>"$LAB_RUN/$name.err" 3>&- &
+    echo $! >"$LAB_RUN/$name.spid"
+
+    if ((in_pipe)); then
+        # Opening the write end waits for the reader: the spawn just made.
+        local fd
+        exec {fd}>"$in"
+        LAB_INPUT_FD[$name]=$fd
+    fi
+}
+
+# lab_input NAME TEXT...: writes each TEXT as a line to NAME's stdin pipe.
+lab_input() {
+    local name=$1 fd=${LAB_INPUT_FD[$1]:-}
+    shift
+    [[ -n $fd ]] || { echo "lab_input: $name was not spawned with --in-pipe" >&2; return 2; }
+    printf '%s\n' "$@" >&"$fd"
+}
+
+# lab_close_input NAME: closes the test's end of NAME's stdin pipe (EOF).
+lab_close_input() {
+    local fd=${LAB_INPUT_FD[$1]:-}
+    [[ -n $fd ]] || return 0
+    exec {fd}>&-
+    unset "LAB_INPUT_FD[$1]"
+}
+
+# lab_scale_of NAME: "valgrind" when NAME runs under valgrind.
+lab_scale_of() {
+    [[ -e $LAB_RUN/$1.valgrind ]] && echo valgrind
+    return 0
+}
+
+# lab_pid NAME: the program's pid (it waits until the program has started).
+lab_pid() {
+    local name=$1
+    [[ -e $LAB_RUN/$name.spid ]] || { echo "lab_pid: $name was never spawned" >&2; return 2; }
+    lab_wait_until "$(lab_seconds 5)" test -s "$LAB_RUN/$name.pid" ||
+        lab_wait_until 1 test -s "$LAB_RUN/$name.status" || return 1
+    if [[ -s $LAB_RUN/$name.pid ]]; then
+        cat "$LAB_RUN/$name.pid"
+    else
+        lab_field "$name" pid
+    fi
+}
+
+# lab_finished NAME: true once NAME (and its supervisor) has ended.
+lab_finished() {
+    [[ -s $LAB_RUN/$1.status ]]
+}
+
+# lab_wait_exit NAME SECONDS: waits for NAME to end, at most SECONDS
+# (scaled).  If it is still running then, its whole tree is killed, the
+# bound is remembered for the message, and it returns 1.
+lab_wait_exit() {
+    local name=$1 bound
+    bound=$(lab_seconds "${2:-$LAB_RUN_BOUND}" "$(lab_scale_of "$name")")
+    lab_close_input "$name"
+    if ! lab_wait_until "$bound" lab_finished "$name"; then
+        echo "$bound" >"$LAB_RUN/$name.bound"
+        lab_stop "$name"
+        return 1
+    fi
+    wait "$(cat "$LAB_RUN/$name.spid")" 2>/dev/null
+    return 0
+}
+
+# lab_run NAME [lab_spawn options] [--wait SECONDS] -- COMMAND [ARG...]:
+# spawns and waits (default bound $LAB_RUN_BOUND s).  Always returns 0 once
+# it has ended or been killed: the assertions below look at what happened.
+lab_run() {
+    local name=$1 wait=$LAB_RUN_BOUND
+    local -a opts=()
+    shift
+    while (($#)) && [[ $1 != -- ]]; do
+        if [[ $1 == --wait ]]; then
+            wait=$2
+            shift 2
+        else
+            opts+=("$1")
+            shift
+        fi
+    done
+    lab_spawn "$name" "${opts[@]}" "$@" || return
+    lab_wait_exit "$name" "$wait" || true
+}
+
+# lab_stop NAME: ends NAME's whole tree now and waits for its supervisor.
+lab_stop() {
+    local name=$1 spid
+    spid=$(cat "$LAB_RUN/$name.spid" 2>/dev/null) || return 0
+    lab_close_input "$name"
+    if ! lab_finished "$name"; then
+        kill -TERM "$spid" 2>/dev/null
+        lab_wait_until 10 lab_finished "$name" || kill -KILL "$spid" 2>/dev/null
+    fi
+    wait "$spid" 2>/dev/null
+    return 0
+}
+
+# lab_stop_all: lab_stop for every spawn of this test (used by teardown).
+lab_stop_all() {
+    local spid_file
+    for spid_file in "$LAB_RUN"/*.spid; do
+        [[ -e $spid_file ]] || continue
+        lab_stop "$(basename "$spid_file" .spid)"
+    done
+}
+
+# lab_field NAME KEY: one value from NAME's status file.
+lab_field() {
+    [[ -s $LAB_RUN/$1.status ]] || return 1
+    sed -n "s/^$2=//p" "$LAB_RUN/$1.status"
+}
+
+# lab_status NAME: the exit status as a shell reports it: the code, or
+# 128+N for a signal N; empty while it runs or if it never ended by itself.
+lab_status() {
+    local signal
+    case $(lab_field "$1" result) in
+    exited) lab_field "$1" code ;;
+    signaled)
+        signal=$(lab_field "$1" signal)
+        echo $((128 + $(kill -l "${signal#SIG}")))
+        ;;
+    esac
+}
+
+# lab_describe NAME: what happened to NAME, in words.
+lab_describe() {
+    local name=$1 result signal
+    if ! lab_finished "$name"; then
+        echo "it is still running"
+        return
+    fi
+    result=$(lab_field "$name" result)
+    case $result in
+    exited) echo "it exited with status $(lab_field "$name" code)" ;;
+    signaled)
+        signal=$(lab_field "$name" signal)
+        echo "it was killed by $signal ($(lab_describe_signal "$signal"))"
+        ;;
+    timeout) echo "it ran into the hard limit of $(($(lab_field "$name" limit_ms) / 1000)) s and the grader killed it" ;;
+    killed)
+        if [[ -s $LAB_RUN/$name.bound ]]; then
+            echo "it did not finish within $(cat "$LAB_RUN/$name.bound") s; the grader killed it" \
+                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
+        else
+            echo "the grader stopped it"
+        fi
+        ;;
+    exec-failed) lab_field "$name" error ;;
+    *) echo "unknown ($result)" ;;
+    esac
+}
+
+# lab_assert_finished NAME EXPECTED LOOK_AT: NAME ended by itself.
+lab_assert_finished() {
+    local name=$1
+    case $(lab_field "$name" result) in
+    exited | signaled) return 0 ;;
+    esac
+    lab_fail "$2" "$(lab_describe "$name")" "$3" "$(lab_show_output "$name")"
+}
+
+# lab_assert_exit NAME CODE LOOK_AT: NAME ended by itself with status CODE
+# (128+N for signal N).
+lab_assert_exit() {
+    local name=$1 code=$2 status
+    status=$(lab_status "$name")
+    [[ $status == "$code" ]] && return 0
+    local what="exit status $code"
+    ((code > 128)) && what="exit status $code (its child was killed by SIG$(kill -l $((code - 128))))"
+    lab_fail "$name to end with $what" "$(lab_describe "$name")" "$3" "$(lab_show_output "$name")"
+}
+
+# lab_assert_no_strays NAME LOOK_AT: NAME left no process behind: none of
+# its children ended up a zombie (never waited for) or an orphan (still
+# running after it ended).
+lab_assert_no_strays() {
+    local name=$1 count list entry pid pname state
+    count=$(lab_field "$name" strays) || return 0
+    ((count == 0)) && return 0
+    list=$(lab_field "$name" stray_list)
+    local -a lines=()
+    for entry in $list; do
+        IFS=: read -r pid pname state <<<"$entry"
+        if [[ $state == Z ]]; then
+            lines+=("    pid $pid ($pname): a zombie: it had exited, and its parent never waited for it")
+        else
+            lines+=("    pid $pid ($pname): an orphan: still running when its parent had ended")
+        fi
+    done
+    lab_fail "$name to wait for every child it started (none left behind)" \
+        "$count process(es) left behind (the grader reaped or killed them):" "$2" "${lines[@]}"
+}
+
+# lab_descendants NAME: the pids of every process below NAME's program.
+lab_descendants() {
+    local pid
+    pid=$(lab_pid "$1") || return 1
+    ps -e -o pid=,ppid= | awk -v root="$pid" '
+        { parent[$1] = $2; pids[NR] = $1 }
+        END {
+            found[root] = 1
+            do {
+                more = 0
+                for (i in pids) { p = pids[i]; if (!(p in found) && (parent[p] in found)) { found[p] = 1; more = 1 } }
+            } while (more)
+            for (p in found) if (p != root) print p
+        }'
+}
+
+# lab_wait_descendants NAME COUNT SECONDS: waits until NAME has at least
+# COUNT processes below it (readiness after fork).
+lab_wait_descendants() {
+    local name=$1 count=$2
+    _lab_has_descendants() { (($(lab_descendants "$name" | wc -l) >= count)); }
+    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_has_descendants
+}
+
+# lab_zombies NAME: "pid:name" of every zombie below NAME, while it runs.
+lab_zombies() {
+    local pid
+    for pid in $(lab_descendants "$1"); do
+        ps -o stat=,comm= -p "$pid" 2>/dev/null | awk -v pid="$pid" '$1 ~ /^Z/ { print pid ":" $2 }'
+    done
+}
+
+# lab_assert_no_zombies NAME LOOK_AT: while it runs, NAME has no zombies.
+lab_assert_no_zombies() {
+    local zombies
+    zombies=$(lab_zombies "$1")
+    [[ -z $zombies ]] && return 0
+    lab_fail "$1 to reap each child soon after it ends (waitpid)" \
+        "zombies below it: $(echo "$zombies" | tr '\n' ' ')" "$2"
+}
+
+# lab_signal NAME SIGNAL: sends SIGNAL to NAME's program (not its group).
+lab_signal() {
+    local pid
+    pid=$(lab_pid "$1") || return 1
+    kill -s "$2" "$pid"
+}
+
+# lab_wait_output NAME REGEX SECONDS [out|err]: waits until a line of NAME's
+# stdout (or stderr) matches the extended REGEX (readiness).  Returns 1 if
+# the bound passes first, or if NAME ends without having printed it.
+lab_wait_output() {
+    local name=$1 regex=$2 file="$LAB_RUN/$1.${4:-out}"
+    _lab_printed() {
+        grep -qE -- "$regex" "$file" 2>/dev/null && return 0
+        # Ended without it: no point in waiting (one last look: it may have
+        # printed just before it ended).
+        if lab_finished "$name"; then
+            grep -qE -- "$regex" "$file" 2>/dev/null && return 0
+            return 2
+        fi
+        return 1
+    }
+    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_printed
+}

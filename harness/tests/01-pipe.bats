@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# 01-pipe: relay standard input through an anonymous pipe.
+# Statement: exercises/01-pipe/README.md (the § numbers below are its sections).
+#
+# programs: pipe_relay
+
+load "$LAB_HARNESS/lib/lab"
+
+RELAY=$LAB_BIN/pipe_relay
+
+# Inputs shared by the tests of this file, made once.
+setup_file() {
+    local dir=$BATS_FILE_TMPDIR
+    printf 'alpha\nbeta\n\ngamma delta\n' >"$dir/small.txt"
+    # Binary-safe: a NUL, a CR before the newline, bytes above 0x7f, and a
+    # last line with no newline.
+    printf 'one\ntwo\000three\r\n\377\376 bytes\nlast line, no newline' >"$dir/binary.txt"
+    # 8 MB of lines of many lengths (some longer than a pipe holds), the same
+    # bytes on every run.
+    awk 'BEGIN {
+        for (i = 0; i < 64; i++) chunk = chunk "abcdefghijklmnopqrstuvwxyz0123456789 ";
+        while (bytes < 8 * 1024 * 1024) {
+            if (n % 997 == 0) { len = 70000 + n % 5000; line = "" ;
+                while (length(line) < len) line = line chunk; line = substr(line, 1, len) }
+            else { len = (n * 7919) % 300; line = substr(chunk chunk, 1 + n % 50, len) }
+            print n ": " line; bytes += length(line) + length(n) + 3; n++
+        } }' >"$dir/big.txt"
+    # 200 lines for the report: numbers known in advance.
+    seq -f 'line %g of the report test' 1 200 >"$dir/report.txt"
+    local f
+    for f in small binary big report; do
+        cat -n "$dir/$f.txt" >"$dir/$f.expected"
+    done
+    : >"$dir/empty.txt"
+}
+
+# relay_run NAME INPUT [lab_run options] [-- ARGS...]: runs pipe_relay on one
+# of the inputs above and waits for it (bounded).
+relay_run() {
+    local name=$1 input=$2
+    shift 2
+    local -a opts=() args=()
+    while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    (($#)) && shift && args=("$@")
+    lab_run "$name" --in "$BATS_FILE_TMPDIR/$input.txt" "${opts[@]}" -- "$RELAY" "${args[@]}"
+}
+
+# assert_relay_ended NAME: it ended by itself; if not, say why that usually is.
+assert_relay_ended() {
+    lab_assert_finished "$1" "pipe_relay to finish once its input has ended" \
+        "§3 (EOF needs every write end closed) and hint 2"
+}
+
+# points: 10
+@test "numbers every line exactly like cat -n" {
+    relay_run relay small
+    assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" \
+        "each line numbered as printf \"%6ld\\t\" does, like cat -n" "§4, and compare with: cat -n"
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 5
+@test "keeps a last line without a newline, and any bytes (binary-safe)" {
+    relay_run relay binary
+    assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/binary.expected" \
+        "every byte kept (NUL, CR, bytes above 127) and the last line numbered without a newline added" \
+        "§4: the data is bytes, not C strings (no strlen, no fgets/printf %s)"
+}
+
+# points: 5
+@test "empty input: no output, and the child reports 0 lines, 0 bytes" {
+    relay_run relay empty
+    assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/empty.txt" "no output at all" "§4"
+    lab_assert_stderr_line relay "pipe_relay: relayed 0 lines, 0 bytes" "§4 (the report)"
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 5
+@test "the child reports how many lines and bytes it relayed" {
+    relay_run relay report
+    assert_relay_ended relay
+    local bytes
+    bytes=$(stat -c %s "$BATS_FILE_TMPDIR/report.txt")
+    lab_assert_stderr_line relay "pipe_relay: relayed 200 lines, $bytes bytes" "§4 (the report)"
+}
+
+# points: 10
+@test "8 MB of input, far more than a pipe holds, arrives byte-exact" {
+    relay_run relay big --wait 15
+    assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/big.expected" \
+        "all 8 MB numbered, byte for byte" \
+        "§3 and §4: read until read() returns 0, and write everything read() gave you"
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 10
+@test "the child sees EOF: every unused end of the pipe is closed" {
+    lab_spawn relay --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY"
+    lab_wait_exit relay 5 ||
+        lab_fail "pipe_relay to finish soon after its input ended" \
+            "$(lab_describe relay)" \
+            "§3: the child reads EOF only when every copy of the write end is closed, its own included (hint 2)" \
+            "$(lab_show_output relay out)" || return
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" "the numbered input" "§4"
+}
+
+# points: 10
+@test "the parent waits for its child: no zombie, no orphan" {
+    relay_run relay report
+    assert_relay_ended relay
+    lab_assert_no_strays relay "§8: waitpid() for the child before the parent exits (hint 4)"
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 10
+@test "no file descriptor is left open at exit (valgrind --track-fds)" {
+    relay_run relay small --valgrind
+    assert_relay_ended relay
+    lab_assert_valgrind_fds relay \
+        "§8: close the end of the pipe each process does not use, and the other end when done"
+}
+
+# points: 5
+@test "valgrind finds no memory error and no leak" {
+    relay_run relay report --valgrind
+    assert_relay_ended relay
+    lab_assert_valgrind_clean relay "§8: free what you malloc, in the parent and in the child"
+}
+
+# points: 10
+@test "the child's exit status passes through (exit code and signal)" {
+    # The child cannot write its output: it fails, with status 1.
+    lab_run full --in "$BATS_FILE_TMPDIR/small.txt" --out /dev/full -- "$RELAY"
+    assert_relay_ended full
+    lab_assert_exit full 1 "§5: when its stdout is /dev/full the child exits 1, and so must the parent"
+
+    # The child is killed by SIGTERM: the parent exits 128 + 15.
+    lab_spawn killed --in-pipe -- "$RELAY"
+    lab_input killed "first line"
+    lab_wait_output killed 'first line' 5 ||
+        lab_fail "the first line numbered on stdout" "$(lab_describe killed)" "§4" \
+            "$(lab_show_output killed out)" || return
+    local child
+    child=$(lab_descendants killed | head -n 1)
+    [[ -n $child ]] || lab_fail "a child process below pipe_relay" "none was found" "§3" || return
+    kill -TERM "$child"
+    lab_wait_exit killed 5 || true
+    lab_assert_exit killed 143 \
+        "§5: after waitpid(), WIFSIGNALED/WTERMSIG give the signal; exit with 128 + its number (hint 4)"
+}
+
+# points: 5
+@test "a reader that quits early (head -n 1) does not hang it" {
+    # A pipeline, as a shell runs it; the status of pipe_relay is kept.
+    lab_run pipeline --in "$BATS_FILE_TMPDIR/big.txt" --wait 10 -- bash -c \
+        '"$1" | head -n 1; echo "pipe_relay exit status: ${PIPESTATUS[0]}" >&2' _ "$RELAY"
+    lab_assert_finished pipeline "pipe_relay | head -n 1 to finish soon after head quits" \
+        "§6: a write() to a pipe nobody reads fails with EPIPE (parent) or kills with SIGPIPE (child); the parent must close its read end (hint 5)" ||
+        return
+    lab_assert_stderr_line pipeline "pipe_relay exit status: 141" \
+        "§6: the child dies of SIGPIPE, and the parent exits 128 + 13 = 141"
+}
+
+# points: 5
+@test "SIGUSR1: the parent reports the bytes forwarded so far" {
+    lab_spawn relay --in-pipe -- "$RELAY"
+    lab_input relay "hello"
+    lab_wait_output relay $'^ +1\thello$' 5 ||
+        lab_fail "the line \"     1<TAB>hello\" on stdout as soon as it was written" \
+            "$(lab_describe relay)" "§4: the child writes as soon as it reads, and does not wait for EOF" \
+            "$(lab_show_output relay out)" || return
+    # The 6 bytes of "hello\n" went through the pipe: the parent is blocked
+    # reading its stdin now.
+    lab_signal relay USR1
+    lab_wait_output relay '^pipe_relay: forwarded 6 bytes$' 5 err ||
+        lab_fail "the line \"pipe_relay: forwarded 6 bytes\" on stderr soon after SIGUSR1" \
+            "$(lab_describe relay)" \
+            "§6: no SA_RESTART, so the blocked read() returns EINTR and the loop can print (hint 6)" \
+            "$(lab_show_output relay)" || return
+    lab_close_input relay
+    lab_wait_exit relay 5 || true
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 5
+@test "no byte is lost when signals interrupt write() (short writes)" {
+    # 1 MiB chunks into a 64 KiB pipe: the parent is blocked in write() most of
+    # the time, and a stream of SIGUSR1 makes those writes return early.
+    lab_spawn relay --in "$BATS_FILE_TMPDIR/big.txt" -- "$RELAY" -b 1048576
+    local pid sent=0 deadline
+    pid=$(lab_pid relay)
+    deadline=$(lab_deadline "$(lab_seconds 15)")
+    while ! lab_finished relay && lab_before "$deadline"; do
+        kill -USR1 "$pid" 2>/dev/null || break
+        sent=$((sent + 1))
+    done
+    lab_wait_exit relay 15 || true
+    assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/big.expected" \
+        "all 8 MB numbered, byte for byte, while $sent SIGUSR1 signals arrived" \
+        "§3: write() may write only part of the buffer, or fail with EINTR: loop until all is written (hint 3)"
+    lab_assert_exit relay 0 "§5"
+}
+
+# points: 5
+@test "bad arguments: a usage message on stderr and exit status 2" {
+    local -a bad=("-b 0" "-b -5" "-b abc" "-b 12x" "-b 1048577" "-b" "-x" "extra")
+    local i args
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        lab_run "bad$i" --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" "${args[@]}"
+        lab_assert_exit "bad$i" 2 "§7: pipe_relay ${bad[$i]} is a usage error" || return
+        grep -q '^usage: pipe_relay' "$LAB_RUN/bad$i.err" ||
+            lab_fail "the line \"usage: pipe_relay [-b BUFSIZE]\" on stderr for: pipe_relay ${bad[$i]}" \
+                "no usage line" "§7" "$(lab_show_output "bad$i")" || return
+        [[ ! -s $LAB_RUN/bad$i.out ]] ||
+            lab_fail "nothing on stdout for: pipe_relay ${bad[$i]}" "some output" "§7" \
+                "$(lab_show_output "bad$i" out)" || return
+    done
+    lab_run good --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" -b 1
+    lab_assert_exit good 0 "§2: -b 1 is valid (one byte at a time)"
+}
