@@ -29,7 +29,18 @@ lab_excerpt() {
         printf '    (empty)\n'
         return 0
     fi
-    LC_ALL=C awk -v head="$head" -v tail="$tail" '
+    # A flood is read from its two ends only: awk over 64 MB takes seconds.
+    local size
+    size=$(stat -c %s "$file")
+    {
+        if ((size > 262144)); then
+            head -c 131072 "$file"
+            printf '\n... (the middle of %s bytes left out) ...\n' "$size"
+            tail -c 65536 "$file"
+        else
+            cat "$file"
+        fi
+    } | LC_ALL=C awk -v head="$head" -v tail="$tail" '
         function show(s) {
             gsub(/\t/, "\\t", s); gsub(/\r/, "\\r", s)
             gsub(/[\001-\010\013-\037\177]/, "?", s)
@@ -41,9 +52,7 @@ lab_excerpt() {
             if (n > head + tail) printf "    ... %d lines left out ...\n", n - head - tail
             start = n - tail + 1; if (start <= head) start = head + 1
             for (i = start; i <= n; i++) show(ring[i % tail])
-        }' "$file" | tr '\000' '?'
-    local size
-    size=$(stat -c %s "$file")
+        }' | tr '\000' '?'
     if ((size > 1048576)); then
         printf '    (%s bytes in all)\n' "$size"
     fi
@@ -84,8 +93,15 @@ lab_first_difference() {
     where=$(LC_ALL=C cmp -- "$expected" "$actual" 2>&1 | head -n 1)
     case $where in
     *"EOF on"*)
-        printf '    one is a prefix of the other: %s\n' "${where#cmp: }"
-        printf '    (expected %s bytes, got %s)\n' "$(stat -c %s "$expected")" "$(stat -c %s "$actual")"
+        local want got
+        want=$(stat -c %s "$expected") got=$(stat -c %s "$actual")
+        if ((got == 0)); then
+            printf '    no output at all (expected %s bytes)\n' "$want"
+        elif ((got < want)); then
+            printf '    the output stops early: %s of the %s bytes expected, all of them right\n' "$got" "$want"
+        else
+            printf '    the expected %s bytes, then %s bytes too many\n' "$want" "$((got - want))"
+        fi
         return
         ;;
     esac

@@ -120,6 +120,7 @@ assert_relay_ended() {
 @test "no file descriptor is left open at exit (valgrind --track-fds)" {
     relay_run relay small --valgrind
     assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" "the numbered input, under valgrind too" "§4"
     lab_assert_valgrind_fds relay \
         "§8: close the end of the pipe each process does not use, and the other end when done"
 }
@@ -128,6 +129,7 @@ assert_relay_ended() {
 @test "valgrind finds no memory error and no leak" {
     relay_run relay report --valgrind
     assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/report.expected" "the numbered input, under valgrind too" "§4"
     lab_assert_valgrind_clean relay "§8: free what you malloc, in the parent and in the child"
 }
 
@@ -161,6 +163,9 @@ assert_relay_ended() {
     lab_assert_finished pipeline "pipe_relay | head -n 1 to finish soon after head quits" \
         "§6: a write() to a pipe nobody reads fails with EPIPE (parent) or kills with SIGPIPE (child); the parent must close its read end (hint 5)" ||
         return
+    head -n 1 "$BATS_FILE_TMPDIR/big.expected" >"$BATS_TEST_TMPDIR/first.expected"
+    lab_assert_same_output pipeline "$BATS_TEST_TMPDIR/first.expected" \
+        "head to print the first numbered line" "§4"
     lab_assert_stderr_line pipeline "pipe_relay exit status: 141" \
         "§6: the child dies of SIGPIPE, and the parent exits 128 + 13 = 141"
 }
