@@ -51,7 +51,7 @@ CMD ["bash", "-l"]
 
 # ---- the lab without solutions: solutions/ is in no layer of this target ----
 FROM base AS student
-COPY --chown=student:student Makefile README.md ./
+COPY --chown=student:student Makefile README.md .shellcheckrc ./
 COPY --chown=student:student docs/ docs/
 COPY --chown=student:student harness/ harness/
 COPY --chown=student:student exercises/ exercises/

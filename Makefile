@@ -45,4 +45,5 @@ clean: ## remove build/ and results/
 clean-ipc: ## remove your leftover lab IPC objects (shm, semaphores, queues, FIFOs), listing each
 	@$(HARNESS)/bin/lab-clean-ipc
 
-include $(LAB_ROOT)/docker/docker.mk
+# The image targets (absent inside the image itself, which has no docker/).
+-include $(LAB_ROOT)/docker/docker.mk

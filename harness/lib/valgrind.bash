@@ -45,15 +45,20 @@ _lab_valgrind_scan() {
                 if (!inherited) printf "fd %s %s %s %s\n", pid, fd, (desc == "" ? "(a pipe or socket)" : desc), fdwhere
                 infd = 0; next
             }
-            !first && /^(Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|Argument|.* definitely lost)/ {
-                first = $0; errwhere = ""; inerr = 1; next
+            # Memory errors are counted by their headers: since valgrind 3.23
+            # the ERROR SUMMARY also counts the descriptors open at exit.
+            /^(Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|Argument|Jump to|Process terminating)/ ||
+            /are definitely lost in loss record/ {
+                errors++
+                if (first == "") { first = $0; errwhere = ""; inerr = 1 }
+                next
             }
             inerr && /^ +(at|by) / { if (errwhere == "") errwhere = where_of($0); next }
             inerr && /^$/ { inerr = 0 }
             /^ERROR SUMMARY:/ { summary = $3 }
             END {
                 if (summary == "") print "broken " pid
-                else if (summary > 0) printf "error %s %s %s%s\n", pid, summary, first, (errwhere == "" ? "" : " at " errwhere)
+                else if (errors > 0) printf "error %s %s %s%s\n", pid, errors, first, (errwhere == "" ? "" : " at " errwhere)
             }' "$log"
     done
 }
