@@ -427,7 +427,8 @@ make_pids_cgroup(long budget)
     }
     char file[PATH_MAX + 16], value[32];
     snprintf(file, sizeof file, "%s/pids.max", cgroup_dir);
-    snprintf(value, sizeof value, "%ld", budget);
+    /* pids.max counts the command itself too: "budget more" is budget + 1. */
+    snprintf(value, sizeof value, "%ld", budget + 1);
     if (!write_text(file, value)) {     /* no pids controller here after all */
         rmdir(cgroup_dir);
         cgroup_dir[0] = '\0';

@@ -1,0 +1,457 @@
+#!/usr/bin/env bats
+# 02-task-pool: a parent dispatches tasks to a pool of workers, one pipe each.
+# Statement: exercises/02-task-pool/README.md (the § numbers below are its sections).
+#
+# programs: task_pool
+
+load "$LAB_HARNESS/lib/lab"
+
+POOL=$LAB_BIN/task_pool
+
+# ---- helpers of this file ---------------------------------------------------
+
+# pool_expected N W SEED EVERY OUT: the log lines §3 and §4 give for a
+# generated run, without the pids ("worker K task T code C result R"), sorted by
+# task; the invalid tasks go to OUT.invalid as "worker K task T: invalid code C".
+# The generator is replayed in awk: every step is exact in a double.
+pool_expected() {
+    awk -v n="$1" -v w="$2" -v seed="$3" -v every="$4" -v inv="$5.invalid" '
+        function result(c, t,   s) {
+            if (c == 0) return sprintf("%.0f", t * t)
+            if (c == 1) return sprintf("%.0f", t * (t + 1) / 2)
+            s = 0
+            if (c == 2) { for (; t > 0; t = int(t / 10)) s += t % 10; return s }
+            for (; t > 0; t = int(t / 2)) s += t % 2
+            return s
+        }
+        BEGIN {
+            x = seed % 65537
+            printf "" >inv
+            for (i = 0; i < n; i++) {
+                x = (75 * x + 74) % 65537
+                if (every > 0 && (i + 1) % every == 0)
+                    printf "worker %d task %d: invalid code %d\n", i % w, i, 4 + x >inv
+                else
+                    printf "worker %d task %d code %d result %s\n", i % w, i, x % 4, result(x % 4, i)
+            }
+        }' >"$5"
+}
+
+# pool_line W T C: the expected log line (without pid) of task T, code C, on worker W.
+pool_line() {
+    awk -v w="$1" -v t="$2" -v c="$3" 'BEGIN {
+        if (c == 0) r = sprintf("%.0f", t * t)
+        else if (c == 1) r = sprintf("%.0f", t * (t + 1) / 2)
+        else if (c == 2) { r = 0; for (u = t; u > 0; u = int(u / 10)) r += u % 10 }
+        else { r = 0; for (u = t; u > 0; u = int(u / 2)) r += u % 2 }
+        printf "worker %d task %d code %d result %s\n", w, t, c, r }'
+}
+
+# pool_log NAME: NAME's stdout without the pids, sorted by task number.
+pool_log() {
+    sed -E 's/^(worker [0-9]+) pid [0-9]+ /\1 /' "$LAB_RUN/$1.out" | sort -t ' ' -k4,4n -k1,1
+}
+
+# pool_invalid NAME: NAME's reports of invalid codes, without the pids, sorted.
+pool_invalid() {
+    sed -nE 's/^task_pool: (worker [0-9]+) pid [0-9]+ (task [0-9]+: invalid code [0-9]+)$/\1 \2/p' \
+        "$LAB_RUN/$1.err" | sort -t ' ' -k4,4n
+}
+
+# pool_assert_log NAME EXPECTED_FILE WHAT LOOK_AT: the log (pids left out,
+# sorted by task) is EXPECTED_FILE.
+pool_assert_log() {
+    local name=$1 expected=$2 actual="$LAB_RUN/$1.log"
+    pool_log "$name" >"$actual"
+    cmp -s -- "$expected" "$actual" && return 0
+    lab_fail "$3" "the log lines of $name differ (sorted by task, pids left out; $(lab_describe "$name"))" "$4" \
+        "$(lab_first_difference "$expected" "$actual")" "$(lab_show_output "$name" out)" "$(lab_show_output "$name")"
+}
+
+# pool_assert_pids NAME W LOOK_AT: W workers, each with one pid of its own,
+# none of them the parent's.
+pool_assert_pids() {
+    local name=$1 w=$2 parent bad
+    parent=$(lab_field "$name" pid)
+    bad=$(awk -v w="$w" -v parent="$parent" '
+        $1 == "worker" && $3 == "pid" {
+            if ($2 in pid && pid[$2] != $4) { print "worker " $2 " logged with two pids: " pid[$2] " and " $4; exit }
+            if ($4 in idx && idx[$4] != $2) { print "pid " $4 " logged as worker " idx[$4] " and as worker " $2; exit }
+            if ($4 == parent) { print "worker " $2 " logged the pid of the parent (" parent ")"; exit }
+            pid[$2] = $4; idx[$4] = $2
+        }
+        END { for (k = 0; k < w; k++) if (!(k in pid)) { print "worker " k " logged nothing"; exit } }' \
+        "$LAB_RUN/$name.out")
+    [[ -z $bad ]] && return 0
+    lab_fail "each worker K (0 to $((w - 1))) to log its own pid, the pid of a child of the parent" "$bad" "$3" \
+        "$(lab_show_output "$name" out)"
+}
+
+# pool_worker_pid NAME K: the pid worker K logged.
+pool_worker_pid() {
+    awk -v k="$2" '$1 == "worker" && $2 == k && $3 == "pid" { print $4; exit }' "$LAB_RUN/$1.out"
+}
+
+# pool_wait_lines NAME COUNT SECONDS: waits until NAME has logged COUNT lines.
+pool_wait_lines() {
+    local name=$1 count=$2
+    _pool_has_lines() {
+        (($(wc -l <"$LAB_RUN/$name.out") >= count)) && return 0
+        lab_finished "$name" && return 2
+        return 1
+    }
+    lab_wait_until "$(lab_seconds "$3")" _pool_has_lines
+}
+
+# pool_in_pipe_write PID: the process is blocked in write() on a full pipe:
+# its wait channel is pipe_write (anon_pipe_write since Linux 6.16). Where
+# the kernel shows no symbol ("0"), it is asleep in the write system call (1
+# on x86-64; read by this shell itself, an ancestor, as ptrace rules want).
+pool_in_pipe_write() {
+    local wchan nr rest state
+    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
+    [[ $wchan == *pipe_write ]] && return 0
+    [[ $wchan == 0 || -z $wchan ]] || return 1
+    state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)
+    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
+    [[ $state == S && $nr == 1 ]]
+}
+
+# pool_fd_report PID: "FD MODE TARGET" for every descriptor above 2 (MODE is
+# r, w or rw, from the flags in /proc/PID/fdinfo).
+pool_fd_report() {
+    local pid=$1 fd target flags
+    for fd in /proc/"$pid"/fd/*; do
+        fd=${fd##*/}
+        ((fd > 2)) || continue
+        target=$(readlink "/proc/$pid/fd/$fd") || continue
+        flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$pid/fdinfo/$fd" 2>/dev/null)
+        case $((8#${flags:-0} & 3)) in
+        0) echo "$fd r $target" ;;
+        1) echo "$fd w $target" ;;
+        *) echo "$fd rw $target" ;;
+        esac
+    done
+}
+
+# pool_summary N W R D: the parent's last line (§7).
+pool_summary() {
+    echo "task_pool: dispatched $1 tasks to $2 workers, $3 redispatched, $4 died"
+}
+
+assert_pool_ended() {
+    lab_assert_finished "$1" "task_pool to finish once every task is dispatched" \
+        "§7: close worker K's pipe, then wait for worker K; a worker ends when read() returns 0 (hint 3)"
+}
+
+# ---- the tests ----------------------------------------------------------------
+
+# points: 10
+@test "every task runs exactly once, on worker T mod W, with the right result" {
+    pool_expected 1000 4 7 0 "$BATS_TEST_TMPDIR/expected"
+    lab_run pool -- "$POOL" -w 4 -n 1000 -s 7
+    assert_pool_ended pool || return
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" \
+        "1000 lines \"worker K pid P task T code C result R\", task T on worker T mod 4, each exactly once" \
+        "§3 (the codes), §4 (the table and the log line), §5 (round-robin)" || return
+    pool_assert_pids pool 4 "§4: P is getpid() of the worker that ran the task" || return
+    lab_assert_stderr_line pool "$(pool_summary 1000 4 0 0)" "§7 (the summary)" || return
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 5
+@test "the seed decides the codes; the defaults are 4 workers, 20 tasks, seed 1" {
+    pool_expected 20 4 1 0 "$BATS_TEST_TMPDIR/defaults"
+    lab_run defaults -- "$POOL"
+    assert_pool_ended defaults || return
+    pool_assert_log defaults "$BATS_TEST_TMPDIR/defaults" \
+        "without options: tasks 0 to 19 from seed 1, on 4 workers" "§2 (defaults) and §3 (the generator)" || return
+
+    pool_expected 50 3 4294967295 0 "$BATS_TEST_TMPDIR/seeded"
+    lab_run seeded -- "$POOL" -s 4294967295 -n 50 -w 3
+    assert_pool_ended seeded || return
+    pool_assert_log seeded "$BATS_TEST_TMPDIR/seeded" \
+        "-s 4294967295 -n 50 -w 3: the codes of §3's generator from that seed" \
+        "§3: x starts at SEED mod 65537; every step x = (75 x + 74) mod 65537 comes before the code"
+}
+
+# points: 10
+@test "tasks from standard input run as soon as their line arrives" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 3 -
+    local -a codes=(1 3 0 2 1) expected=()
+    local t
+    for t in "${!codes[@]}"; do
+        lab_input pool "${codes[$t]}"
+        lab_wait_output pool "^worker $((t % 3)) pid [0-9]+ task $t code ${codes[$t]} " 5 ||
+            lab_fail "the log line of task $t (code ${codes[$t]}, worker $((t % 3))) soon after its line was written, before standard input ends" \
+                "$(lab_describe pool)" \
+                "§6: dispatch each line as soon as it is read; a worker writes its log before it waits again (§4)" \
+                "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+        expected+=("$(pool_line $((t % 3)) "$t" "${codes[$t]}")")
+    done
+    lab_wait_exit pool 5 || true
+    assert_pool_ended pool || return
+    printf '%s\n' "${expected[@]}" >"$BATS_TEST_TMPDIR/expected"
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" "exactly the 5 log lines" "§4, §6" || return
+    lab_assert_stderr_line pool "$(pool_summary 5 3 0 0)" "§7 (the summary)" || return
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 10
+@test "invalid task codes are reported, not run, and the pool keeps going" {
+    # From standard input: tasks 1, 3 and 5 are invalid (4 is the first code
+    # past the table).
+    printf '%s\n' 0 4 1 4294967295 2 99 3 >"$BATS_TEST_TMPDIR/codes.txt"
+    lab_run stdin --in "$BATS_TEST_TMPDIR/codes.txt" -- "$POOL" -w 3 -
+    lab_assert_finished stdin "task_pool to finish in spite of the invalid codes" \
+        "§4: a worker checks the code against the size of the table before it calls anything (hint 4)" || return
+    {
+        pool_line 0 0 0
+        pool_line 2 2 1
+        pool_line 1 4 2
+        pool_line 0 6 3
+    } >"$BATS_TEST_TMPDIR/valid"
+    pool_assert_log stdin "$BATS_TEST_TMPDIR/valid" \
+        "the 4 valid tasks (0, 2, 4, 6) logged, and nothing for the invalid ones" \
+        "§4: an invalid code is reported on stderr, not logged on stdout" || return
+    printf '%s\n' "worker 1 task 1: invalid code 4" "worker 0 task 3: invalid code 4294967295" \
+        "worker 2 task 5: invalid code 99" >"$BATS_TEST_TMPDIR/invalid"
+    pool_invalid stdin >"$LAB_RUN/stdin.invalid"
+    cmp -s "$BATS_TEST_TMPDIR/invalid" "$LAB_RUN/stdin.invalid" ||
+        lab_fail "one line \"task_pool: worker K pid P task T: invalid code C\" on stderr for each of the tasks 1, 3 and 5" \
+            "other reports ($(lab_describe stdin))" "§4 (the report)" \
+            "$(lab_first_difference "$BATS_TEST_TMPDIR/invalid" "$LAB_RUN/stdin.invalid")" \
+            "$(lab_show_output stdin)" || return
+    lab_assert_stderr_line stdin "$(pool_summary 7 3 0 0)" "§7: invalid tasks are dispatched like the others" || return
+    lab_assert_exit stdin 0 "§9: invalid codes do not change the exit status" || return
+
+    # Generated: every 3rd task is invalid.
+    pool_expected 30 4 5 3 "$BATS_TEST_TMPDIR/gen"
+    lab_run gen -- "$POOL" -w 4 -n 30 -s 5 -i 3
+    lab_assert_finished gen "task_pool -i 3 to finish" "§4 (hint 4)" || return
+    pool_assert_log gen "$BATS_TEST_TMPDIR/gen" "the 20 valid tasks of -n 30 -s 5 -i 3 logged" \
+        "§3: task T is invalid when (T + 1) mod INVALID_EVERY is 0, with the code 4 + x" || return
+    pool_invalid gen >"$LAB_RUN/gen.invalid"
+    cmp -s "$BATS_TEST_TMPDIR/gen.invalid" "$LAB_RUN/gen.invalid" ||
+        lab_fail "the 10 invalid tasks of -n 30 -s 5 -i 3 reported on stderr" "other reports" "§3 and §4" \
+            "$(lab_first_difference "$BATS_TEST_TMPDIR/gen.invalid" "$LAB_RUN/gen.invalid")" \
+            "$(lab_show_output gen)" || return
+    lab_assert_exit gen 0 "§9"
+}
+
+# points: 5
+@test "bad lines on standard input are reported and skipped" {
+    printf '1\nabc\n\n-1\n4294967296\n 2\n3x\n2' >"$BATS_TEST_TMPDIR/lines.txt"
+    lab_run pool --in "$BATS_TEST_TMPDIR/lines.txt" -- "$POOL" -w 2 -
+    assert_pool_ended pool || return
+    { pool_line 0 0 1; pool_line 1 1 2; } >"$BATS_TEST_TMPDIR/expected"
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" \
+        "only the lines \"1\" and the last \"2\" (no newline) are tasks: 0 and 1" \
+        "§6: a bad line is not a task and takes no task number" || return
+    local line
+    for line in "line 2: bad task code 'abc'" "line 3: bad task code ''" "line 4: bad task code '-1'" \
+        "line 5: bad task code '4294967296'" "line 6: bad task code ' 2'" "line 7: bad task code '3x'"; do
+        lab_assert_stderr_line pool "task_pool: $line" "§6 (bad lines)" || return
+    done
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 10
+@test "each worker holds only the read end of its own pipe (/proc/PID/fd)" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 6 -
+    lab_input pool 0 0 0 0 0 0
+    pool_wait_lines pool 6 5 ||
+        lab_fail "6 log lines, one per worker, soon after 6 tasks were written" "$(lab_describe pool)" \
+            "§5, §6" "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    pool_assert_pids pool 6 "§4" || return
+
+    # Every worker has run a task: it is past its start. The pool now waits
+    # for input, and each process shows what it holds.
+    local k pid report parent inodes="" bad=() n reads
+    for k in 0 1 2 3 4 5; do
+        pid=$(pool_worker_pid pool "$k")
+        report=$(pool_fd_report "$pid")
+        n=$(grep -c . <<<"$report")
+        reads=$(grep -cE '^[0-9]+ r pipe:' <<<"$report")
+        if ((n != 1 || reads != 1)); then
+            bad+=("    worker $k (pid $pid) holds, besides 0, 1 and 2:" "$(sed 's/^/        fd /' <<<"$report")")
+        else
+            inodes+=" ${report##* }"
+        fi
+    done
+    ((${#bad[@]} == 0)) ||
+        lab_fail "each worker to hold one descriptor besides 0, 1 and 2: the read end of its own pipe" \
+            "some hold more (or other) descriptors (r = read end, w = write end):" \
+            "§5: right after fork() a worker closes the write ends it inherited, its siblings' and its own (hint 2)" \
+            "${bad[@]}" || return
+    [[ $(tr ' ' '\n' <<<"$inodes" | grep . | sort -u | wc -l) == 6 ]] ||
+        lab_fail "six workers reading six different pipes" "some share a pipe:$inodes" "§5: one pipe per worker" || return
+    parent=$(lab_pid pool)
+    report=$(pool_fd_report "$parent")
+    if [[ $(grep -c . <<<"$report") != 6 || $(grep -cE '^[0-9]+ w pipe:' <<<"$report") != 6 ]]; then
+        lab_fail "the parent to hold six write ends, one per worker, and nothing else besides 0, 1 and 2" \
+            "it holds (r = read end, w = write end):" \
+            "§5: the parent closes the read end of each pipe right after the fork" \
+            "$(sed 's/^/        fd /' <<<"$report")" || return
+    fi
+    lab_close_input pool
+    lab_wait_exit pool 5 || true
+    lab_assert_exit pool 0 "§7, §9"
+}
+
+# points: 10
+@test "every worker sees EOF when its pipe is closed, and all are reaped (no zombie, no orphan)" {
+    lab_run pool -- "$POOL" -w 8 -n 200
+    lab_assert_finished pool "task_pool -w 8 to finish soon after its 200 tasks" \
+        "§7: worker 0 is ended first; if a sibling still holds a copy of its write end, it never reads EOF (hint 2)" || return
+    lab_assert_no_strays pool "§7: wait for every worker before the parent exits (hint 5)" || return
+    [[ $(wc -l <"$LAB_RUN/pool.out") == 200 ]] ||
+        lab_fail "200 log lines" "$(wc -l <"$LAB_RUN/pool.out") lines" "§4, §7: a worker handles every task in its pipe before EOF" \
+            "$(lab_show_output pool out)" || return
+    lab_assert_stderr_line pool "$(pool_summary 200 8 0 0)" "§7 (the summary)" || return
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 10
+@test "64 workers and 100000 tasks finish within 5 s" {
+    lab_run pool --max-procs 80 --wait 5 -- "$POOL" -w 64 -n 100000 -s 3
+    lab_assert_finished pool "task_pool -w 64 -n 100000 to finish within 5 s" \
+        "§4: a task is a small computation, no sleep and no fork per task; §7 (hint 2)" || return
+    local bad
+    bad=$(awk '
+        $1 != "worker" || $5 != "task" { print "not a log line: " $0; exit }
+        $6 in seen { print "task " $6 " logged twice"; exit }
+        $2 != $6 % 64 { print "task " $6 " ran on worker " $2 ", not on worker " ($6 % 64); exit }
+        { seen[$6] = 1; pid[$4] = 1; n++ }
+        END { if (n != 100000) print n + 0 " log lines, not 100000"
+              else { for (p in pid) np++; if (np != 64) print np " different pids, not 64" } }' "$LAB_RUN/pool.out")
+    [[ -z $bad ]] ||
+        lab_fail "100000 log lines, task T on worker T mod 64, each task once" "$bad" "§4, §5" \
+            "$(lab_show_output pool out)" || return
+    lab_assert_stderr_line pool "$(pool_summary 100000 64 0 0)" "§7 (the summary)" || return
+    lab_assert_no_strays pool "§7" || return
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 10
+@test "a killed worker is reported and reaped at once, and its tasks go to the next live worker" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 3 -
+    lab_input pool 0 1 2 3 0 1
+    pool_wait_lines pool 6 5 ||
+        lab_fail "6 log lines soon after 6 tasks were written" "$(lab_describe pool)" "§5, §6" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    local victim
+    victim=$(pool_worker_pid pool 1)
+    [[ -n $victim ]] && lab_descendants pool | grep -qx "$victim" ||
+        lab_fail "worker 1 to be a child of task_pool, with the pid it logs" "pid '$victim' is not below task_pool" "§4" \
+            "$(lab_show_output pool out)" || return
+    kill -KILL "$victim"
+    lab_wait_output pool "^task_pool: worker 1 \\(pid $victim\\) died$" 2 err ||
+        lab_fail "the line \"task_pool: worker 1 (pid $victim) died\" on stderr soon after worker 1 was killed, while the parent waits for input" \
+            "$(lab_describe pool)" \
+            "§8: SIGCHLD, handled without SA_RESTART, interrupts the read() on stdin (hint 6)" \
+            "$(lab_show_output pool)" || return
+    _pool_no_zombie() { [[ -z $(lab_zombies pool) ]]; }
+    lab_wait_until "$(lab_seconds 2)" _pool_no_zombie ||
+        lab_assert_no_zombies pool "§8: waitpid() with WNOHANG, in a loop, after each SIGCHLD (hint 6)" || return
+
+    # Tasks 7 and 10 were worker 1's: they go to worker 2.
+    lab_input pool 2 3 0 1 2 3
+    lab_close_input pool
+    lab_wait_exit pool 5 || true
+    assert_pool_ended pool || return
+    local t
+    for t in 0 1 2 3 4 5 6 7 8 9 10 11; do
+        local k=$((t % 3))
+        ((k == 1 && t > 5)) && k=2
+        pool_line "$k" "$t" $((t % 4))
+    done | sort -t ' ' -k4,4n >"$BATS_TEST_TMPDIR/expected"
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" \
+        "tasks 0-5 as usual, then tasks 7 and 10 (worker 1's) on worker 2, the next live worker" \
+        "§8: a dead worker's tasks go to the next live worker after it" || return
+    [[ $(grep -c "^task_pool: worker 1 (pid $victim) died$" "$LAB_RUN/pool.err") == 1 ]] ||
+        lab_fail "the death of worker 1 reported exactly once" \
+            "$(grep -c "died" "$LAB_RUN/pool.err") lines about a death" "§8" "$(lab_show_output pool)" || return
+    lab_assert_stderr_line pool "$(pool_summary 12 3 2 1)" "§7 (the summary)" || return
+    lab_assert_no_strays pool "§7, §8" || return
+    lab_assert_exit pool 1 "§9: a worker died, so the status is 1"
+}
+
+# points: 10
+@test "a worker that dies while the parent writes to it: EPIPE, not a dead parent" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 2 -
+    lab_input pool 0 0
+    pool_wait_lines pool 2 5 ||
+        lab_fail "2 log lines soon after 2 tasks were written" "$(lab_describe pool)" "§5, §6" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    local w0 w1 parent
+    w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
+    kill -STOP "$w0" "$w1"
+    # 20000 more tasks (40000 bytes: the input pipe holds them all). With both
+    # workers stopped, worker 0's pipe is full first (8192 messages of 8
+    # bytes): the parent blocks in write(), at task 16386.
+    local -a zeros
+    mapfile -t zeros < <(yes 0 | head -n 20000)
+    lab_input pool "${zeros[@]}"
+    lab_wait_until "$(lab_seconds 5)" pool_in_pipe_write "$parent" ||
+        lab_fail "the parent blocked in write() on a full pipe, with both workers stopped" \
+            "$(lab_describe pool); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
+            "§5: one write() of 8 bytes per task, blocking" "$(lab_show_output pool)" || return
+    kill -KILL "$w0"
+    lab_wait_output pool "^task_pool: worker 0 \\(pid $w0\\) died$" 3 err ||
+        lab_fail "the line \"task_pool: worker 0 (pid $w0) died\" on stderr, and task_pool still running" \
+            "$(lab_describe pool)" \
+            "§8: ignore SIGPIPE; then write() to a pipe without reader fails with EPIPE instead of killing the parent (hint 7)" \
+            "$(lab_show_output pool)" || return
+    kill -CONT "$w1"
+    lab_close_input pool
+    lab_wait_exit pool 10 || true
+    lab_assert_finished pool "task_pool to finish once worker 1 runs again" "§8" || return
+    # Worker 0's tasks 2, 4, ... 16384 were in its pipe: lost with it. From
+    # task 16386 on, everything goes to worker 1.
+    local bad
+    bad=$(awk '
+        $2 == 0 && $6 != 0 { print "worker 0 logged task " $6 " after it was stopped"; exit }
+        $2 == 1 { if ($6 in seen) { print "task " $6 " logged twice"; exit } seen[$6] = 1 }
+        END {
+            for (t = 1; t <= 20001; t++)
+                if ((t % 2 == 1 || t >= 16386) && !(t in seen)) { print "task " t " never ran on worker 1"; exit }
+        }' "$LAB_RUN/pool.out")
+    [[ -z $bad ]] ||
+        lab_fail "worker 1 to run its own tasks and every task from 16386 on" "$bad" \
+            "§8: after EPIPE, the same task goes to the next live worker" "$(lab_show_output pool out)" || return
+    lab_assert_stderr_line pool "$(pool_summary 20002 2 1808 1)" \
+        "§7: tasks 16386, 16388, ... 20000 were redispatched" || return
+    lab_assert_no_strays pool "§7, §8" || return
+    lab_assert_exit pool 1 "§9: a worker died, so the status is 1"
+}
+
+# points: 5
+@test "valgrind finds no memory error, no leak and no open descriptor in any process" {
+    lab_run pool --valgrind -- "$POOL" -w 3 -n 30
+    assert_pool_ended pool || return
+    pool_expected 30 3 1 0 "$BATS_TEST_TMPDIR/expected"
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" "the 30 log lines, under valgrind too" "§3, §4" || return
+    lab_assert_valgrind_clean pool "§10: free what you allocate, in the parent and in the workers" || return
+    lab_assert_valgrind_fds pool "§10: each worker closes its read end before it exits; the parent closes each write end"
+}
+
+# points: 5
+@test "bad arguments: a usage message on stderr and exit status 2" {
+    local -a bad=("-w 0" "-w 65" "-w x" "-w" "-n -1" "-n 1000001" "-n 5k" "-s 4294967296"
+        "-i x" "-x" "extra" "- -" "-n 5 -" "-s 2 -")
+    local i args
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        lab_run "bad$i" -- "$POOL" "${args[@]}"
+        lab_assert_exit "bad$i" 2 "§2: task_pool ${bad[$i]} is a usage error" || return
+        grep -q '^usage: task_pool' "$LAB_RUN/bad$i.err" ||
+            lab_fail "the usage lines on stderr for: task_pool ${bad[$i]}" "no usage line" "§2" \
+                "$(lab_show_output "bad$i")" || return
+        [[ ! -s $LAB_RUN/bad$i.out ]] ||
+            lab_fail "nothing on stdout for: task_pool ${bad[$i]}" "some output" "§2" \
+                "$(lab_show_output "bad$i" out)" || return
+    done
+    lab_run good --max-procs 80 -- "$POOL" -w 64 -n 0 -s 4294967295 -i 0
+    lab_assert_exit good 0 "§2: -w 64 -n 0 -s 4294967295 -i 0 is valid (no task at all)"
+}
