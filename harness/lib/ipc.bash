@@ -69,9 +69,18 @@ lab_ipc_snapshot() {
     lab_ipc_list | LC_ALL=C sort -u >"$LAB_RUN/ipc.before"
 }
 
-# lab_ipc_new: the objects of ours that were not there at the snapshot.
+# lab_ipc_new: the objects of ours that were not there at the snapshot,
+# less those that are certainly someone else's: another grading's (its
+# names carry its own run id: lab-RUNID-...) and valgrind's vgdb FIFOs.
 lab_ipc_new() {
-    lab_ipc_list | LC_ALL=C sort -u | LC_ALL=C comm -13 "$LAB_RUN/ipc.before" -
+    lab_ipc_list | LC_ALL=C sort -u | LC_ALL=C comm -13 "$LAB_RUN/ipc.before" - |
+        awk -v run="$LAB_RUN_ID" '
+            $1 == "fifo" && $2 ~ /\/vgdb-pipe-/ { next }
+            {
+                name = $2; sub(/.*\//, "", name)
+                if (match(name, /^lab-[0-9]+-/) && substr(name, 5, RLENGTH - 5) != run) next
+                print
+            }'
 }
 
 # lab_ipc_describe KIND ID: "what it is -- how to remove it by hand".

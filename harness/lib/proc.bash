@@ -339,3 +339,67 @@ lab_wait_output() {
     }
     lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_printed
 }
+
+# lab_wait_lines NAME COUNT SECONDS [out|err]: waits until NAME has printed
+# at least COUNT lines (readiness); gives up at once if NAME ends short.
+lab_wait_lines() {
+    local name=$1 count=$2 file="$LAB_RUN/$1.${4:-out}"
+    _lab_has_lines() {
+        (($(wc -l <"$file") >= count)) && return 0
+        if lab_finished "$name"; then
+            (($(wc -l <"$file") >= count)) && return 0
+            return 2
+        fi
+        return 1
+    }
+    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_has_lines
+}
+
+# lab_wait_no_zombies NAME SECONDS LOOK_AT: a parent reaps a dead child
+# soon, not at once: waits up to SECONDS for NAME to have no zombie below
+# it, then fails the test naming them.
+lab_wait_no_zombies() {
+    local name=$1
+    _lab_no_zombie() { [[ -z $(lab_zombies "$name") ]]; }
+    lab_wait_until "$(lab_seconds "${2:-2}" "$(lab_scale_of "$name")")" _lab_no_zombie && return 0
+    lab_assert_no_zombies "$name" "$3"
+}
+
+# lab_proc_state PID LETTER: the process is in that state (S: blocked in a
+# system call, T: stopped, Z: zombie); returns 2 ("never") once it is gone,
+# so it can be polled with lab_wait_until.
+lab_proc_state() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 2
+    [[ ${stat##*) } == "$2"* ]]
+}
+
+# lab_blocked_in_pipe_write PID: the process is blocked writing to a full
+# pipe.  The wait channel says so (pipe_write, anon_pipe_write since Linux
+# 6.16); where the kernel hides it, the system call number does (x86-64).
+lab_blocked_in_pipe_write() {
+    local wchan nr rest
+    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
+    [[ $wchan == *pipe_write ]] && return 0
+    [[ $wchan == 0 || -z $wchan ]] || return 1
+    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
+    lab_proc_state "$1" S && [[ $nr == 1 ]]
+}
+
+# lab_fds PID: one line per descriptor above 2 of a running process:
+# "FD r|w|rw TARGET" (TARGET as /proc/PID/fd shows it, e.g. pipe:[1234]).
+lab_fds() {
+    local pid=$1 fd target flags
+    for fd in /proc/"$pid"/fd/*; do
+        fd=${fd##*/}
+        [[ $fd =~ ^[0-9]+$ ]] || continue
+        ((fd > 2)) || continue
+        target=$(readlink "/proc/$pid/fd/$fd") || continue
+        flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$pid/fdinfo/$fd" 2>/dev/null)
+        case $((8#${flags:-0} & 3)) in
+        0) echo "$fd r $target" ;;
+        1) echo "$fd w $target" ;;
+        *) echo "$fd rw $target" ;;
+        esac
+    done
+}

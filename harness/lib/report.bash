@@ -115,13 +115,20 @@ lab_first_difference() {
     sed -n "${line}p" "$actual" | lab_excerpt /dev/stdin 1 0
 }
 
-# lab_assert_same_output NAME EXPECTED_FILE WHAT LOOK_AT: NAME's stdout is
-# byte for byte EXPECTED_FILE.
-lab_assert_same_output() {
-    local name=$1 expected=$2 actual="$LAB_RUN/$1.out"
+# lab_assert_same_file EXPECTED_FILE ACTUAL_FILE WHAT LOOK_AT NAME: the
+# file (NAME's output, or something made from it) is byte for byte
+# EXPECTED_FILE; the message shows the first difference and NAME's output.
+lab_assert_same_file() {
+    local expected=$1 actual=$2 name=$5
     cmp -s -- "$expected" "$actual" && return 0
     lab_fail "$3" "the output of $name differs ($(lab_describe "$name"))" "$4" \
         "$(lab_first_difference "$expected" "$actual")" "$(lab_show_output "$name")"
+}
+
+# lab_assert_same_output NAME EXPECTED_FILE WHAT LOOK_AT: NAME's stdout is
+# byte for byte EXPECTED_FILE.
+lab_assert_same_output() {
+    lab_assert_same_file "$2" "$LAB_RUN/$1.out" "$3" "$4" "$1"
 }
 
 # lab_assert_stderr_line NAME LINE LOOK_AT: NAME's stderr has LINE, exactly,

@@ -13,7 +13,7 @@ lab_valgrind_command() {
     printf '%s\n' valgrind --tool=memcheck --log-file="$LAB_RUN/$1.vg.%p" \
         --track-fds=yes --leak-check=full --show-leak-kinds=definite \
         --errors-for-leak-kinds=definite --trace-children=yes \
-        --child-silent-after-fork=no --num-callers=12
+        --child-silent-after-fork=no --num-callers=12 --vgdb=no
     for supp in "$LAB_HARNESS"/valgrind/*.supp; do
         [[ -e $supp ]] && printf '%s\n' "--suppressions=$supp"
     done

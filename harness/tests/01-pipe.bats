@@ -203,8 +203,8 @@ assert_relay_ended() {
     lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9' _ "$fifo"
     lab_spawn relay --in "$BATS_FILE_TMPDIR/big.txt" --out "$fifo" -- "$RELAY" -b 1048576
     parent=$(lab_pid relay)
-    lab_wait_until "$(lab_seconds 5)" proc_state "$(lab_pid reader)" T || true
-    lab_wait_until "$(lab_seconds 5)" proc_state "$parent" S || true
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$(lab_pid reader)" T || true
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$parent" S || true
     kill -USR1 "$parent" 2>/dev/null || true
     lab_wait_output relay '^pipe_relay: forwarded [0-9]+ bytes$' 5 err || true
     kill -CONT "$(lab_pid reader)"
@@ -215,14 +215,6 @@ assert_relay_ended() {
         "all 8 MB numbered, byte for byte, although a SIGUSR1 interrupted a write() half-way" \
         "§3: write() may write only part of the buffer, or fail with EINTR: loop until all is written (hint 3)"
     lab_assert_exit relay 0 "§5"
-}
-
-# proc_state PID LETTER: the process is in that state (S: blocked in a
-# system call, T: stopped); 2 ("never") once it is gone.
-proc_state() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 2
-    [[ ${stat##*) } == "$2"* ]]
 }
 
 # points: 5

@@ -92,48 +92,6 @@ pool_worker_pid() {
     awk -v k="$2" '$1 == "worker" && $2 == k && $3 == "pid" { print $4; exit }' "$LAB_RUN/$1.out"
 }
 
-# pool_wait_lines NAME COUNT SECONDS: waits until NAME has logged COUNT lines.
-pool_wait_lines() {
-    local name=$1 count=$2
-    _pool_has_lines() {
-        (($(wc -l <"$LAB_RUN/$name.out") >= count)) && return 0
-        lab_finished "$name" && return 2
-        return 1
-    }
-    lab_wait_until "$(lab_seconds "$3")" _pool_has_lines
-}
-
-# pool_in_pipe_write PID: the process is blocked in write() on a full pipe:
-# its wait channel is pipe_write (anon_pipe_write since Linux 6.16). Where
-# the kernel shows no symbol ("0"), it is asleep in the write system call (1
-# on x86-64; read by this shell itself, an ancestor, as ptrace rules want).
-pool_in_pipe_write() {
-    local wchan nr rest state
-    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
-    [[ $wchan == *pipe_write ]] && return 0
-    [[ $wchan == 0 || -z $wchan ]] || return 1
-    state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)
-    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
-    [[ $state == S && $nr == 1 ]]
-}
-
-# pool_fd_report PID: "FD MODE TARGET" for every descriptor above 2 (MODE is
-# r, w or rw, from the flags in /proc/PID/fdinfo).
-pool_fd_report() {
-    local pid=$1 fd target flags
-    for fd in /proc/"$pid"/fd/*; do
-        fd=${fd##*/}
-        ((fd > 2)) || continue
-        target=$(readlink "/proc/$pid/fd/$fd") || continue
-        flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$pid/fdinfo/$fd" 2>/dev/null)
-        case $((8#${flags:-0} & 3)) in
-        0) echo "$fd r $target" ;;
-        1) echo "$fd w $target" ;;
-        *) echo "$fd rw $target" ;;
-        esac
-    done
-}
-
 # pool_summary N W R D: the parent's last line (§7).
 pool_summary() {
     echo "task_pool: dispatched $1 tasks to $2 workers, $3 redispatched, $4 died"
@@ -260,7 +218,7 @@ assert_pool_ended() {
 @test "each worker holds only the read end of its own pipe (/proc/PID/fd)" {
     lab_spawn pool --in-pipe -- "$POOL" -w 6 -
     lab_input pool 0 0 0 0 0 0
-    pool_wait_lines pool 6 5 ||
+    lab_wait_lines pool 6 5 ||
         lab_fail "6 log lines, one per worker, soon after 6 tasks were written" "$(lab_describe pool)" \
             "§5, §6" "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
     pool_assert_pids pool 6 "§4" || return
@@ -270,7 +228,7 @@ assert_pool_ended() {
     local k pid report parent inodes="" bad=() n reads
     for k in 0 1 2 3 4 5; do
         pid=$(pool_worker_pid pool "$k")
-        report=$(pool_fd_report "$pid")
+        report=$(lab_fds "$pid")
         n=$(grep -c . <<<"$report")
         reads=$(grep -cE '^[0-9]+ r pipe:' <<<"$report")
         if ((n != 1 || reads != 1)); then
@@ -287,7 +245,7 @@ assert_pool_ended() {
     [[ $(tr ' ' '\n' <<<"$inodes" | grep . | sort -u | wc -l) == 6 ]] ||
         lab_fail "six workers reading six different pipes" "some share a pipe:$inodes" "§5: one pipe per worker" || return
     parent=$(lab_pid pool)
-    report=$(pool_fd_report "$parent")
+    report=$(lab_fds "$parent")
     if [[ $(grep -c . <<<"$report") != 6 || $(grep -cE '^[0-9]+ w pipe:' <<<"$report") != 6 ]]; then
         lab_fail "the parent to hold six write ends, one per worker, and nothing else besides 0, 1 and 2" \
             "it holds (r = read end, w = write end):" \
@@ -337,7 +295,7 @@ assert_pool_ended() {
 @test "a killed worker is reported and reaped at once, and its tasks go to the next live worker" {
     lab_spawn pool --in-pipe -- "$POOL" -w 3 -
     lab_input pool 0 1 2 3 0 1
-    pool_wait_lines pool 6 5 ||
+    lab_wait_lines pool 6 5 ||
         lab_fail "6 log lines soon after 6 tasks were written" "$(lab_describe pool)" "§5, §6" \
             "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
     local victim
@@ -351,9 +309,7 @@ assert_pool_ended() {
             "$(lab_describe pool)" \
             "§8: SIGCHLD, handled without SA_RESTART, interrupts the read() on stdin (hint 6)" \
             "$(lab_show_output pool)" || return
-    _pool_no_zombie() { [[ -z $(lab_zombies pool) ]]; }
-    lab_wait_until "$(lab_seconds 2)" _pool_no_zombie ||
-        lab_assert_no_zombies pool "§8: waitpid() with WNOHANG, in a loop, after each SIGCHLD (hint 6)" || return
+    lab_wait_no_zombies pool 2 "§8: waitpid() with WNOHANG, in a loop, after each SIGCHLD (hint 6)" || return
 
     # Tasks 7 and 10 were worker 1's: they go to worker 2.
     lab_input pool 2 3 0 1 2 3
@@ -381,7 +337,7 @@ assert_pool_ended() {
 @test "a worker that dies while the parent writes to it: EPIPE, not a dead parent" {
     lab_spawn pool --in-pipe -- "$POOL" -w 2 -
     lab_input pool 0 0
-    pool_wait_lines pool 2 5 ||
+    lab_wait_lines pool 2 5 ||
         lab_fail "2 log lines soon after 2 tasks were written" "$(lab_describe pool)" "§5, §6" \
             "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
     local w0 w1 parent
@@ -393,7 +349,7 @@ assert_pool_ended() {
     local -a zeros
     mapfile -t zeros < <(yes 0 | head -n 20000)
     lab_input pool "${zeros[@]}"
-    lab_wait_until "$(lab_seconds 5)" pool_in_pipe_write "$parent" ||
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_pipe_write "$parent" ||
         lab_fail "the parent blocked in write() on a full pipe, with both workers stopped" \
             "$(lab_describe pool); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
             "§5: one write() of 8 bytes per task, blocking" "$(lab_show_output pool)" || return
