@@ -64,6 +64,8 @@ lab_test_points() {
         /^@test / {
             name = $0
             sub(/^@test +"/, "", name); sub(/" *\{ *$/, "", name)
+            # As bats reports it: the backslash escapes of the string undone.
+            gsub(/\\"/, "\"", name); gsub(/\\\$/, "$", name); gsub(/\\\\/, "\\", name)
             print (points == "" ? 0 : points) "\t" name
             points = ""
         }' "$(lab_test_file "$1")"

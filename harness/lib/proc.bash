@@ -219,11 +219,11 @@ lab_describe() {
         signal=$(lab_field "$name" signal)
         echo "it was killed by $signal ($(lab_describe_signal "$signal"))"
         ;;
-    timeout) echo "it ran into the hard limit of $(($(lab_field "$name" limit_ms) / 1000)) s and the grader killed it" ;;
+    timeout) echo "it ran into the hard limit of $(($(lab_field "$name" limit_ms) / 1000)) s and the grader killed it$(_lab_refused "$name")" ;;
     killed)
         if [[ -s $LAB_RUN/$name.bound ]]; then
             echo "it did not finish within $(cat "$LAB_RUN/$name.bound") s; the grader killed it" \
-                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
+                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)$(_lab_refused "$name")"
         else
             echo "the grader stopped it"
         fi
@@ -231,6 +231,15 @@ lab_describe() {
     exec-failed) lab_field "$name" error ;;
     *) echo "unknown ($result)" ;;
     esac
+}
+
+# _lab_refused NAME: a note when the process budget refused forks.
+_lab_refused() {
+    local refused
+    refused=$(lab_field "$1" procs_refused)
+    [[ -n $refused && $refused -gt 0 ]] || return 0
+    printf '; fork() failed %s times: its processes hit the limit of %s (a fork bomb?)' \
+        "$refused" "$LAB_MAX_PROCS"
 }
 
 # lab_assert_finished NAME EXPECTED LOOK_AT: NAME ended by itself.
@@ -402,4 +411,37 @@ lab_fds() {
         *) echo "$fd rw $target" ;;
         esac
     done
+}
+
+# lab_cpu_ticks PID: user + system CPU time of PID so far, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the
+# name, which may itself hold spaces).
+lab_cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# lab_assert_idle NAME SECONDS MAX_PERCENT LOOK_AT: over SECONDS during which
+# nothing is asked of it, NAME (still running) uses at most MAX_PERCENT of
+# one CPU: it blocks, it does not spin.  The wait here is the measuring
+# window itself, not a synchronisation.
+lab_assert_idle() {
+    local name=$1 seconds=$2 max=$3 pid before after hz used
+    pid=$(lab_pid "$name") || return 1
+    before=$(lab_cpu_ticks "$pid") ||
+        lab_fail "$name to keep running" "$(lab_describe "$name")" "$4" "$(lab_show_output "$name")" ||
+        return
+    sleep "$seconds"
+    after=$(lab_cpu_ticks "$pid") ||
+        lab_fail "$name to keep running while idle" "$(lab_describe "$name")" "$4" \
+            "$(lab_show_output "$name")" || return
+    hz=$(getconf CLK_TCK)
+    used=$((after - before))
+    # used / hz seconds of CPU in $seconds seconds, as a percentage.
+    awk -v u="$used" -v hz="$hz" -v s="$seconds" -v max="$max" 'BEGIN { exit !(100 * u / hz / s <= max) }' &&
+        return 0
+    lab_fail "at most $max% of a CPU while idle for $seconds s (it should block in read(), poll() ...)" \
+        "it used $used ticks of 1/$hz s: it spins" "$4"
 }

@@ -33,6 +33,9 @@
  *                    exited and nobody waited for it (a zombie), R/S/D/T =
  *                    it was still running (an orphan)
  *   procs_limit=cgroup|rlimit|off   how the process budget was enforced
+ *   procs_refused=N  forks the pids cgroup refused (a fork bomb, or a
+ *                    program that needs more processes than its budget);
+ *                    only with procs_limit=cgroup
  *   error=TEXT       exec failure text (result=exec-failed)
  */
 #define _GNU_SOURCE
@@ -71,6 +74,7 @@ static struct {
     int nstrays;
     char strays[MAX_STRAYS][STRAY_TEXT];
     const char *procs_limit;
+    long procs_refused;
     char error[256];
 } st = { .result = "killed", .procs_limit = "off" };
 
@@ -365,6 +369,50 @@ write_text(const char *path, const char *text)
     return ok;
 }
 
+/* How many forks the pids cgroup refused: "max N" in pids.events. */
+static long
+read_pids_refused(void)
+{
+    char path[PATH_MAX + 16];
+    long refused = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/pids.events", cgroup_dir);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "max %ld", &refused) != 1)
+        refused = 0;
+    fclose(f);
+    return refused;
+}
+
+/* A supervisor killed with SIGKILL cannot remove its cgroup: remove the
+ * empty ipc-lab-PID cgroups of supervisors that no longer run (rmdir
+ * fails harmlessly on one that still holds processes). */
+static void
+remove_stale_cgroups(const char *parent)
+{
+    DIR *d = opendir(parent);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *end, path[PATH_MAX];
+        long pid;
+
+        if (strncmp(e->d_name, "ipc-lab-", 8) != 0)
+            continue;
+        pid = strtol(e->d_name + 8, &end, 10);
+        if (*end != '\0' || pid <= 0 || (kill((pid_t) pid, 0) == 0 || errno != ESRCH))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", parent, e->d_name) < (int) sizeof path)
+            rmdir(path);
+    }
+    closedir(d);
+}
+
 /* As root, RLIMIT_NPROC does not apply (the kernel exempts uid 0), so the
  * budget is a pids cgroup of our own, below the one we are in.  Returns
  * true if one was made; cgroup_dir then names it. */
@@ -419,8 +467,10 @@ make_pids_cgroup(long budget)
     if (own[0] == '\0')
         return false;
 
-    int len = snprintf(cgroup_dir, sizeof cgroup_dir, "%s%s/ipc-lab-%ld",
-                       mount_point, strcmp(own, "/") == 0 ? "" : own, (long) getpid());
+    char parent_dir[PATH_MAX];
+    snprintf(parent_dir, sizeof parent_dir, "%s%s", mount_point, strcmp(own, "/") == 0 ? "" : own);
+    remove_stale_cgroups(parent_dir);
+    int len = snprintf(cgroup_dir, sizeof cgroup_dir, "%s/ipc-lab-%ld", parent_dir, (long) getpid());
     if (len >= (int) sizeof cgroup_dir || mkdir(cgroup_dir, 0755) == -1) {
         cgroup_dir[0] = '\0';
         return false;
@@ -493,6 +543,8 @@ write_status(const char *path)
     for (int i = 0; i < st.nstrays && i < MAX_STRAYS; i++)
         ADD("%s%s", i ? " " : "", st.strays[i]);
     ADD("\nprocs_limit=%s\n", st.procs_limit);
+    if (strcmp(st.procs_limit, "cgroup") == 0)
+        ADD("procs_refused=%ld\n", st.procs_refused);
 #undef ADD
     if (path != NULL)
         write_file_atomically(path, text);
@@ -652,8 +704,10 @@ main(int argc, char *argv[])
         st.result = timed_out ? "timeout" : "killed";
     }
     kill_tree(&main_done, &main_status);
-    if (cgroup_dir[0] != '\0')
+    if (cgroup_dir[0] != '\0') {
+        st.procs_refused = read_pids_refused();
         rmdir(cgroup_dir);
+    }
     write_status(status_file);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* Hostile submission: forks without end; every child forks too.
- * expect: did not finish within */
+ * expect: a fork bomb? */
 #include <unistd.h>
 
 int main(void)

@@ -1,0 +1,370 @@
+#!/usr/bin/env bats
+# 03-fifo: a server that reads the messages of many clients from one FIFO.
+# Statement: exercises/03-fifo/README.md (the § numbers below are its sections).
+#
+# programs: fifo_server fifo_client
+
+load "$LAB_HARNESS/lib/lab"
+
+SERVER=$LAB_BIN/fifo_server
+CLIENT=$LAB_BIN/fifo_client
+
+# Inputs shared by the tests of this file, made once.
+setup_file() {
+    local dir=$BATS_FILE_TMPDIR k
+    # Lines a learner's server could get wrong: an empty line, blanks, a TAB,
+    # UTF-8, and a last line without a newline (the client adds one).
+    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\nlast line, no newline' \
+        >"$dir/small.txt"
+    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\nlast line, no newline\n' \
+        >"$dir/small.lines"
+    seq -f 'line %g of 300' 1 300 >"$dir/ordered.txt"
+    # 8 clients, 1000 lines each, from 20 to 3000 bytes: 12 MB in all. Long
+    # lines make a torn message (two write() calls for one line) very likely
+    # to be cut by another client's message.
+    for k in 1 2 3 4 5 6 7 8; do
+        awk -v k="$k" 'BEGIN {
+            pad = "abcdefghijklmnopqrstuvwxyz0123456789"
+            for (i = 1; i <= 1000; i++) {
+                len = 20 + (i * 7919 + k * 104729) % 2980
+                s = sprintf("client %d line %04d ", k, i)
+                while (length(s) < len) s = s pad
+                print substr(s, 1, len)
+            } }' >"$dir/client$k.txt"
+    done
+}
+
+# start_server NAME [lab_spawn options] [-- SERVER ARGS...]: starts fifo_server
+# and waits until it says it is listening (§5). The path is the test's
+# $FIFO unless the arguments give one.
+start_server() {
+    local name=$1
+    shift
+    local -a opts=() args=()
+    while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    (($#)) && shift && args=("$@")
+    ((${#args[@]})) || args=(-p "$FIFO")
+    lab_spawn "$name" "${opts[@]}" -- "$SERVER" "${args[@]}" || return
+    lab_wait_output "$name" '^fifo_server: listening on ' 5 err ||
+        lab_fail "the line \"fifo_server: listening on PATH\" on stderr once the FIFO is open" \
+            "$(lab_describe "$name")" "§5 (readiness) and §3" "$(lab_show_output "$name")"
+}
+
+# stop_server NAME SIGNAL: sends SIGNAL, waits for the end, checks exit 0.
+stop_server() {
+    local name=$1 sig=${2:-TERM}
+    lab_signal "$name" "$sig"
+    lab_wait_exit "$name" 5 ||
+        lab_fail "fifo_server to exit soon after SIG$sig" "$(lab_describe "$name")" \
+            "§6: SIGINT and SIGTERM end the server, even while it waits for a client (hint 4)" \
+            "$(lab_show_output "$name")" || return
+    lab_assert_exit "$name" 0 "§6: after SIGINT or SIGTERM the server exits 0"
+}
+
+# line_count FILE: how many newlines FILE holds (0 if it does not exist).
+line_count() {
+    local n
+    n=$(wc -l <"$1" 2>/dev/null) || n=0
+    echo "${n:-0}"
+}
+
+# prefixed PID FILE: FILE's lines as the server prints them for client PID.
+prefixed() {
+    sed "s/^/[$1] /" "$2"
+}
+
+setup() {
+    lab_setup
+    FIFO=$(lab_path fifo)
+}
+
+# points: 10
+@test "one client: its lines arrive in order and intact, each as [PID] line" {
+    start_server server || return
+    lab_run client --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit client 0 "§4: a client exits 0 once all of its input has been sent" || return
+    prefixed "$(lab_pid client)" "$BATS_FILE_TMPDIR/small.lines" >"$BATS_TEST_TMPDIR/small.expected"
+    lab_wait_lines server 5 5 || true
+    lab_assert_same_output server "$BATS_TEST_TMPDIR/small.expected" \
+        "each line as \"[PID] line\", one per line, as soon as it arrives" \
+        "§4 (the message) and §5 (the server prints each message as it comes, with write() or fflush)" ||
+        return
+
+    lab_run client2 --in "$BATS_FILE_TMPDIR/ordered.txt" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit client2 0 "§4" || return
+    prefixed "$(lab_pid client2)" "$BATS_FILE_TMPDIR/ordered.txt" >>"$BATS_TEST_TMPDIR/small.expected"
+    lab_wait_lines server 305 5 || true
+    lab_assert_same_output server "$BATS_TEST_TMPDIR/small.expected" \
+        "the 300 lines of a second client, in order, after the first client's" "§4 and §5" || return
+    stop_server server TERM
+}
+
+# points: 10
+@test "8 clients writing 1000 lines each at once: every line arrives whole and in order" {
+    start_server server || return
+    local k
+    for k in 1 2 3 4 5 6 7 8; do
+        lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -p "$FIFO"
+    done
+    for k in 1 2 3 4 5 6 7 8; do
+        lab_wait_exit "client$k" 15 || true
+        lab_assert_exit "client$k" 0 "§4: a client exits 0 once all of its input has been sent" || return
+    done
+    lab_wait_lines server 8000 10 || true
+    local out=$LAB_RUN/server.out total
+    total=$(line_count "$out")
+    for k in 1 2 3 4 5 6 7 8; do
+        local pid expected=$BATS_TEST_TMPDIR/client$k.expected got=$BATS_TEST_TMPDIR/client$k.got
+        pid=$(lab_pid "client$k")
+        prefixed "$pid" "$BATS_FILE_TMPDIR/client$k.txt" >"$expected"
+        grep -aF -- "[$pid] " "$out" | awk -v p="[$pid] " 'index($0, p) == 1' >"$got"
+        cmp -s "$expected" "$got" ||
+            lab_fail "the 1000 lines of client $k (pid $pid), each whole, in the order it sent them" \
+                "they differ ($total lines printed in all, 8000 expected)" \
+                "§4: one write() per message, never more than PIPE_BUF bytes: only such a write is atomic (hint 3)" \
+                "$(lab_first_difference "$expected" "$got")" \
+                "lines of the server that are no client's whole message:" \
+                "$(grep -avE '^\[[0-9]+\] client [1-8] line [0-9]{4} [0-9a-z]*$' "$out" | lab_excerpt /dev/stdin 4 2)" ||
+            return
+    done
+    ((total == 8000)) ||
+        lab_fail "8000 lines, no more" "$total lines" "§4 and §5" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "a message longer than PIPE_BUF is refused with a message; one of exactly PIPE_BUF bytes is sent" {
+    start_server server || return
+    lab_spawn client --in-pipe -- "$CLIENT" -p "$FIFO"
+    local pid prefix max long
+    pid=$(lab_pid client) || return
+    prefix="[$pid] "
+    # The longest text that fits: prefix + text + newline = 4096 bytes.
+    max=$(head -c $((4096 - ${#prefix} - 1)) /dev/zero | tr '\0' 'm')
+    long=$(head -c $((4096 - ${#prefix})) /dev/zero | tr '\0' 'L')
+    lab_input client "before" "$max" "$long" "after"
+    lab_close_input client
+    lab_wait_exit client 5 || true
+    printf '%s\n' "${prefix}before" "$prefix$max" "${prefix}after" >"$BATS_TEST_TMPDIR/expected"
+    lab_wait_lines server 3 5 || true
+    lab_assert_same_output server "$BATS_TEST_TMPDIR/expected" \
+        "lines 1, 2 (a 4096-byte message, exactly PIPE_BUF) and 4; line 3 (4097 bytes) never sent" \
+        "§4: a message of at most PIPE_BUF bytes is sent whole; a longer one is refused" || return
+    grep -qE '^fifo_client: line 3 is too long ' "$LAB_RUN/client.err" ||
+        lab_fail "the line \"fifo_client: line 3 is too long (4097 bytes with its prefix, at most 4096): not sent\" on stderr" \
+            "no such line" "§4" "$(lab_show_output client)" || return
+    lab_assert_exit client 1 "§4: a client that refused a line exits 1 (after sending the others)" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "the server keeps serving when clients come and go" {
+    start_server server || return
+    local i
+    for i in 1 2 3; do
+        printf 'client number %s\n' "$i" >"$BATS_TEST_TMPDIR/in$i"
+        lab_run "client$i" --in "$BATS_TEST_TMPDIR/in$i" -- "$CLIENT" -p "$FIFO"
+        lab_assert_exit "client$i" 0 "§4" || return
+        lab_wait_output server "^\[[0-9]+\] client number $i\$" 5 ||
+            lab_fail "client $i's line on stdout, after $((i - 1)) client(s) had come and gone" \
+                "$(lab_describe server)" \
+                "§3: when the last client closes the FIFO, read() returns 0 unless the server holds a write end itself (hint 2)" \
+                "$(lab_show_output server out)" "$(lab_show_output server)" || return
+    done
+    stop_server server TERM
+}
+
+# points: 10
+@test "an idle server does not spin: almost no CPU time once the clients have left" {
+    start_server server || return
+    lab_run client --in "$BATS_FILE_TMPDIR/ordered.txt" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit client 0 "§4" || return
+    lab_wait_lines server 300 5 ||
+        lab_fail "the client's 300 lines on stdout" "$(line_count "$LAB_RUN/server.out") lines" "§5" \
+            "$(lab_show_output server)" || return
+    lab_assert_idle server 1 5 \
+        "§3: hold a write end of your own FIFO, so that read() blocks instead of returning 0 again and again (hint 2)" ||
+        return
+    stop_server server TERM
+}
+
+# points: 10
+@test "SIGTERM: the FIFO is removed and the server exits 0" {
+    start_server server || return
+    [[ -p $FIFO ]] ||
+        lab_fail "a FIFO at $FIFO while the server listens" "$(stat -c %F "$FIFO" 2>&1)" "§3" || return
+    echo "one message" >"$BATS_TEST_TMPDIR/in"
+    lab_run client --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    lab_wait_output server 'one message$' 5 || true
+    stop_server server TERM || return
+    [[ ! -e $FIFO && ! -L $FIFO ]] ||
+        lab_fail "no file at $FIFO once the server has ended" "it is still there" \
+            "§6: on SIGTERM the server unlink()s the FIFO before it exits (hint 4)" || return
+    lab_assert_no_new_ipc "no FIFO left behind" "§6"
+}
+
+# points: 5
+@test "SIGINT: the FIFO is removed and the server exits 0" {
+    start_server server || return
+    stop_server server INT || return
+    [[ ! -e $FIFO && ! -L $FIFO ]] ||
+        lab_fail "no file at $FIFO once the server has ended" "it is still there" \
+            "§6: on SIGINT (Ctrl-C) the server unlink()s the FIFO before it exits (hint 4)" || return
+    lab_assert_no_new_ipc "no FIFO left behind" "§6"
+}
+
+# points: 5
+@test "the FIFO gets exactly the mode given by -m, whatever the umask" {
+    umask 077
+    local -a cases=("0666:666" "640:640" ":600")
+    local c mode want got i=0
+    for c in "${cases[@]}"; do
+        i=$((i + 1))
+        mode=${c%%:*} want=${c#*:}
+        local -a args=(-p "$FIFO")
+        [[ -n $mode ]] && args+=(-m "$mode")
+        start_server "server$i" -- "${args[@]}" || return
+        got=$(stat -c %a "$FIFO" 2>&1)
+        [[ $got == "$want" ]] ||
+            lab_fail "permissions $want for: fifo_server ${args[*]} (under umask 077)" "$got" \
+                "§2 (-m, default 0600) and §3: mkfifo() applies the umask; clear it, or chmod() afterwards (hint 1)" ||
+            return
+        stop_server "server$i" TERM || return
+    done
+}
+
+# points: 5
+@test "a path that is a regular file: error, exit 1, the file untouched" {
+    printf 'precious data\n' >"$FIFO"
+    cp "$FIFO" "$BATS_TEST_TMPDIR/orig"
+    lab_run server -- "$SERVER" -p "$FIFO"
+    lab_assert_exit server 1 "§3: a path that exists and is not a FIFO is an error" || return
+    lab_assert_stderr_line server "fifo_server: $FIFO exists and is not a FIFO" "§3" || return
+    [[ -f $FIFO ]] && cmp -s "$FIFO" "$BATS_TEST_TMPDIR/orig" ||
+        lab_fail "the regular file $FIFO left as it was" "it was removed or changed" \
+            "§3: never unlink() or open() for writing what is not your FIFO"
+}
+
+# points: 5
+@test "a missing directory: the mkfifo error, exit 1" {
+    local path
+    path=$LAB_WORK/no-such-dir/$(basename "$FIFO")
+    lab_run server -- "$SERVER" -p "$path"
+    lab_assert_exit server 1 "§3: if mkfifo() fails, the server reports it and exits 1" || return
+    lab_assert_stderr_line server "fifo_server: mkfifo: $path: No such file or directory" "§3 and §7"
+}
+
+# points: 5
+@test "a FIFO left over from a crashed run is reused; a running server's FIFO is refused" {
+    mkfifo -m 600 "$FIFO"
+    start_server server || return
+    lab_assert_stderr_line server "fifo_server: reusing the FIFO $FIFO left by an earlier run" \
+        "§3: a FIFO nobody reads is taken over, with this notice" || return
+
+    lab_run second -- "$SERVER" -p "$FIFO"
+    lab_assert_exit second 1 "§3: a FIFO that a server is reading belongs to that server" || return
+    lab_assert_stderr_line second "fifo_server: another server is already reading $FIFO" "§3 (hint 5)" || return
+    [[ -p $FIFO ]] ||
+        lab_fail "the first server's FIFO still at $FIFO" "the second server removed it" \
+            "§3: a refused server removes nothing" || return
+
+    echo "still served" >"$BATS_TEST_TMPDIR/in"
+    lab_run client --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    lab_wait_output server 'still served$' 5 ||
+        lab_fail "the first server to keep serving after the second was refused" "$(lab_describe server)" \
+            "§3" "$(lab_show_output server out)" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "a client with no server fails at once with a clear message, exit 1" {
+    echo "nobody hears this" >"$BATS_TEST_TMPDIR/in"
+
+    lab_run nofile --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit nofile 1 "§4: no FIFO, no server" || return
+    lab_assert_stderr_line nofile "fifo_client: no server: $FIFO does not exist" "§4" || return
+
+    mkfifo -m 600 "$FIFO"
+    lab_run noreader --in "$BATS_TEST_TMPDIR/in" --wait 3 -- "$CLIENT" -p "$FIFO"
+    rm -f "$FIFO"
+    lab_assert_finished noreader "fifo_client to give up at once on a FIFO that nobody reads" \
+        "§4: open(O_WRONLY) blocks until a reader comes; with O_NONBLOCK it fails with ENXIO (hint 5)" || return
+    lab_assert_exit noreader 1 "§4" || return
+    lab_assert_stderr_line noreader "fifo_client: no server is reading $FIFO" "§4 (ENXIO)" || return
+
+    printf 'a regular file\n' >"$FIFO"
+    cp "$FIFO" "$BATS_TEST_TMPDIR/orig"
+    lab_run regular --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit regular 1 "§4: a path that is not a FIFO" || return
+    lab_assert_stderr_line regular "fifo_client: $FIFO is not a FIFO" "§4 (fstat)" || return
+    cmp -s "$FIFO" "$BATS_TEST_TMPDIR/orig" ||
+        lab_fail "the regular file $FIFO left as it was" "the client wrote into it" "§4"
+}
+
+# points: 5
+@test "a client whose server has quit says so and exits 1 (EPIPE, not SIGPIPE)" {
+    start_server server || return
+    lab_spawn client --in-pipe -- "$CLIENT" -p "$FIFO"
+    lab_input client "first"
+    lab_wait_output server 'first$' 5 ||
+        lab_fail "the line \"[PID] first\" on the server's stdout" "$(lab_describe server)" "§4 and §5" \
+            "$(lab_show_output server out)" || return
+    stop_server server TERM || return
+    lab_input client "second"
+    lab_close_input client
+    lab_wait_exit client 5 || true
+    lab_assert_exit client 1 \
+        "§4: with SIGPIPE ignored, write() fails with EPIPE once nobody reads the FIFO (hint 6)" || return
+    lab_assert_stderr_line client "fifo_client: the server has gone away" "§4"
+}
+
+# points: 5
+@test "no file descriptor is left open at exit, server and client (valgrind --track-fds)" {
+    start_server server --valgrind || return
+    lab_run client --valgrind --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit client 0 "§4" || return
+    lab_wait_lines server 5 5 || true
+    stop_server server TERM || return
+    lab_assert_valgrind_fds client "§7: the client closes the FIFO before it exits" || return
+    lab_assert_valgrind_fds server \
+        "§7: the server closes every descriptor it opened (the read end, its own write end, ...) before it exits"
+}
+
+# points: 5
+@test "valgrind finds no memory error and no leak" {
+    start_server server --valgrind || return
+    lab_run client --valgrind --in "$BATS_FILE_TMPDIR/ordered.txt" -- "$CLIENT" -p "$FIFO"
+    lab_assert_exit client 0 "§4" || return
+    lab_wait_lines server 300 5 || true
+    stop_server server TERM || return
+    lab_assert_valgrind_clean client "§7: free what you allocate (getline's buffer too)" || return
+    lab_assert_valgrind_clean server "§7"
+}
+
+# points: 5
+@test "bad arguments: a usage message on stderr and exit status 2" {
+    local -a bad=("-m 999" "-m 1777" "-m 0400" "-m 8" "-m abc" "-m -600" "-x" "extra" "-m")
+    local i args name
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        name=server$i
+        lab_run "$name" -- "$SERVER" -p "$FIFO" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: fifo_server -p PATH ${bad[$i]} is a usage error" || return
+        grep -q '^usage: fifo_server' "$LAB_RUN/$name.err" ||
+            lab_fail "the line \"usage: fifo_server [-p PATH] [-m MODE]\" on stderr for: fifo_server -p PATH ${bad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        [[ ! -e $FIFO ]] ||
+            lab_fail "no FIFO created for: fifo_server -p PATH ${bad[$i]}" "$FIFO exists" \
+                "§2: check the arguments before mkfifo()" || return
+    done
+    local -a cbad=("-x" "extra" "-p")
+    for i in "${!cbad[@]}"; do
+        read -ra args <<<"${cbad[$i]}"
+        name=client$i
+        lab_run "$name" -- "$CLIENT" -p "$FIFO" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: fifo_client -p PATH ${cbad[$i]} is a usage error" || return
+        grep -q '^usage: fifo_client' "$LAB_RUN/$name.err" ||
+            lab_fail "the line \"usage: fifo_client [-p PATH]\" on stderr for: fifo_client -p PATH ${cbad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "$name")" || return
+    done
+}
