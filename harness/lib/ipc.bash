@@ -7,7 +7,7 @@
 # object named and the command that removes it, and the grader removes it.
 #
 # One line per object, "KIND ID":
-#   sysv-shm SHMID:KEY   sysv-sem SEMID:KEY   sysv-msg MSQID:KEY
+#   sysv-shm SHMID:KEY CREATOR-PID   sysv-sem SEMID:KEY   sysv-msg MSQID:KEY
 #   posix-shm NAME       posix-sem NAME       posix-mq NAME      fifo PATH
 
 # shellcheck shell=bash
@@ -47,7 +47,8 @@ lab_ipc_list() {
             NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
             $(col["cuid"]) == uid || $(col["uid"]) == uid {
                 id = (kind == "sysv-shm") ? $(col["shmid"]) : (kind == "sysv-sem") ? $(col["semid"]) : $(col["msqid"])
-                printf "%s %s:0x%08x\n", kind, id, $(col["key"]) % 4294967296
+                printf "%s %s:0x%08x%s\n", kind, id, $(col["key"]) % 4294967296,
+                    (kind == "sysv-shm") ? " " $(col["cpid"]) : ""
             }' "$file"
     done
     find /dev/shm -mindepth 1 -maxdepth 1 -uid "$uid" ! -type p -printf '%f\n' 2>/dev/null |
@@ -71,9 +72,30 @@ lab_ipc_snapshot() {
 
 # lab_ipc_new: the objects of ours that were not there at the snapshot,
 # less those that are certainly someone else's: another grading's (its
-# names carry its own run id: lab-RUNID-...) and valgrind's vgdb FIFOs.
+# names carry its own run id: lab-RUNID-...), valgrind's vgdb FIFOs, and
+# System V segments whose creator still runs outside this test's process
+# tree (System V objects have no names to tell them apart; a segment
+# records its creator's pid, semaphore sets and queues record none).
 lab_ipc_new() {
+    local ours
+    ours=$(ps -e -o pid=,ppid= | awk -v root="${LAB_TEST_PID:-$BASHPID}" '
+        { parent[$1] = $2; pids[NR] = $1 }
+        END {
+            found[root] = 1
+            do {
+                more = 0
+                for (i in pids) { p = pids[i]; if (!(p in found) && (parent[p] in found)) { found[p] = 1; more = 1 } }
+            } while (more)
+            for (p in found) printf "%s ", p
+        }')
     lab_ipc_list | LC_ALL=C sort -u | LC_ALL=C comm -13 "$LAB_RUN/ipc.before" - |
+        while read -r kind id creator; do
+            if [[ $kind == sysv-shm && -n $creator && $creator != 0 && -d /proc/$creator &&
+                " $ours " != *" $creator "* ]]; then
+                continue
+            fi
+            echo "$kind $id"
+        done |
         awk -v run="$LAB_RUN_ID" '
             $1 == "fifo" && $2 ~ /\/vgdb-pipe-/ { next }
             {

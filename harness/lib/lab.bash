@@ -45,7 +45,9 @@ lab_setup() {
     mkdir -p "$LAB_RUN" "$LAB_WORK"
     LAB_PREFIX="lab-$LAB_RUN_ID-$BATS_TEST_NUMBER"
     LAB_TEST_START=$(date +%s)
-    export LAB_RUN LAB_WORK LAB_PREFIX LAB_TEST_START
+    # The test's own shell: every program the test spawns runs below it.
+    LAB_TEST_PID=$BASHPID
+    export LAB_RUN LAB_WORK LAB_PREFIX LAB_TEST_START LAB_TEST_PID
     cd "$LAB_WORK" || return 1
     lab_ipc_snapshot
 }

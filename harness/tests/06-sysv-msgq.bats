@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# 06-sysv-msgq: a request/response server on one System V message queue.
+# Statement: exercises/06-sysv-msgq/README.md (the § numbers below are its sections).
+#
+# programs: msgq_server msgq_client
+
+load "$LAB_HARNESS/lib/lab"
+
+SERVER=$LAB_BIN/msgq_server
+CLIENT=$LAB_BIN/msgq_client
+
+# Inputs shared by the tests of this file, made once.
+setup_file() {
+    local dir=$BATS_FILE_TMPDIR k
+    # 10 clients, 200 requests each, with answers that differ from one client
+    # to the next: a reply delivered to the wrong client cannot go unseen.
+    for k in 1 2 3 4 5 6 7 8 9 10; do
+        awk -v k="$k" 'BEGIN {
+            for (i = 1; i <= 200; i++) {
+                if (i % 3 == 1) printf "add %d %d\n", k * 100000, i
+                else if (i % 3 == 2) printf "div %d %d\n", k * 1000 + i, k
+                else printf "upper client %d request %d\n", k, i
+            } }' >"$dir/client$k.txt"
+        awk -v k="$k" 'BEGIN {
+            for (i = 1; i <= 200; i++) {
+                if (i % 3 == 1) printf "ok %d\n", k * 100000 + i
+                else if (i % 3 == 2) printf "ok %d\n", int((k * 1000 + i) / k)
+                else printf "ok CLIENT %d REQUEST %d\n", k, i
+            } }' >"$dir/client$k.expected"
+    done
+}
+
+setup() {
+    lab_setup
+    KEYPATH=$(lab_path key)
+}
+
+# blocked_in_msgrcv PID: the process is blocked in msgrcv() (its wait
+# channel says so; where the kernel hides it, the x86-64 system call number
+# 70 does).  Returns 2 ("never") once the process is gone.
+blocked_in_msgrcv() {
+    local wchan nr rest
+    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
+    [[ $wchan == *msgrcv* ]] && return 0
+    [[ $wchan == 0 || -z $wchan ]] || return 1
+    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
+    lab_proc_state "$1" S && [[ $nr == 70 ]]
+}
+
+# wait_in_msgrcv NAME WHAT LOOK_AT: waits until NAME is blocked in msgrcv(),
+# i.e. idle and waiting for a message (readiness for a signal).
+wait_in_msgrcv() {
+    local name=$1 pid
+    pid=$(lab_pid "$name") || return 1
+    lab_wait_until "$(lab_seconds 5 "$(lab_scale_of "$name")")" blocked_in_msgrcv "$pid" ||
+        lab_fail "$2" "$(lab_describe "$name"), and not blocked in msgrcv()" "$3" \
+            "$(lab_show_output "$name")"
+}
+
+# queue_exists MSQID: the queue is in /proc/sysvipc/msg.
+queue_exists() {
+    awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
+}
+
+# start_server NAME [lab_spawn options] [-- SERVER ARGS...]: starts msgq_server
+# on the test's KEYPATH and waits for its readiness line (§5); MSQID is then
+# the msqid it printed.
+start_server() {
+    local name=$1
+    shift
+    local -a opts=() args=()
+    while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    (($#)) && shift && args=("$@")
+    ((${#args[@]})) || args=(-k "$KEYPATH")
+    lab_spawn "$name" "${opts[@]}" -- "$SERVER" "${args[@]}" || return
+    lab_wait_output "$name" '^msgq_server: queue [0-9]+ ready for ' 5 err ||
+        lab_fail "the line \"msgq_server: queue MSQID ready for KEYPATH\" on stderr once the queue exists" \
+            "$(lab_describe "$name")" "§3 and §5 (readiness)" "$(lab_show_output "$name")" || return
+    MSQID=$(sed -nE 's/^msgq_server: queue ([0-9]+) ready for .*/\1/p' "$LAB_RUN/$name.err" | head -n 1)
+    queue_exists "$MSQID" ||
+        lab_fail "a message queue with msqid $MSQID in /proc/sysvipc/msg (ipcs -q)" \
+            "there is none" "§3: print the msqid that msgget() returned"
+}
+
+# stop_server NAME SIGNAL: waits until the server is idle in msgrcv(), sends
+# SIGNAL, waits for the end, checks exit 0 and the message of §6.
+stop_server() {
+    local name=$1 sig=${2:-TERM}
+    wait_in_msgrcv "$name" "msgq_server idle, waiting in msgrcv() for a request" "§4" || return
+    lab_signal "$name" "$sig"
+    lab_wait_exit "$name" 5 ||
+        lab_fail "msgq_server to exit soon after SIG$sig" "$(lab_describe "$name")" \
+            "§6: the handler sets a flag; msgrcv() fails with EINTR and the loop sees it (hint 4)" \
+            "$(lab_show_output "$name")" || return
+    lab_assert_exit "$name" 0 "§6: after SIGINT or SIGTERM the server exits 0" || return
+    lab_assert_stderr_line "$name" "msgq_server: SIG$sig received: queue $MSQID removed" "§6"
+}
+
+# client_run NAME INPUT_TEXT...: runs msgq_client with these request lines.
+client_run() {
+    local name=$1
+    shift
+    printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/$name.in"
+    lab_run "$name" --in "$BATS_TEST_TMPDIR/$name.in" -- "$CLIENT" -k "$KEYPATH"
+}
+
+# assert_replies NAME WHAT LOOK_AT LINE...: NAME printed exactly these lines.
+assert_replies() {
+    local name=$1 what=$2 look=$3
+    shift 3
+    printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/$name.expected"
+    lab_assert_same_output "$name" "$BATS_TEST_TMPDIR/$name.expected" "$what" "$look"
+}
+
+# points: 10
+@test "one client: add, div and upper get the right replies, in order" {
+    start_server server || return
+    client_run client "add 2 3" "add -1000000000 -1000000000" "div 7 2" "div -7 2" \
+        "upper hello, World 42" "add 0 0"
+    lab_assert_finished client "msgq_client to finish once every request has its reply" \
+        "§4: send with mtype 1, then msgrcv() with msgtyp = your pid; §5: the server replies with mtype = that pid" ||
+        return
+    assert_replies client "one reply per request, in order" "§5 (the operations) and §4 (one line per reply)" \
+        "ok 5" "ok -2000000000" "ok 3" "ok -3" "ok HELLO, WORLD 42" "ok 0" || return
+    lab_assert_exit client 0 "§4" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "a request given on the command line gets its reply (msgq_client add 2 3)" {
+    start_server server || return
+    lab_run add -- "$CLIENT" -k "$KEYPATH" add 2 3
+    assert_replies add "the reply of: msgq_client -k KEYPATH add 2 3" "§2 (operands) and §4" "ok 5" || return
+    lab_assert_exit add 0 "§4" || return
+    lab_run negative -- "$CLIENT" -k "$KEYPATH" div -9 2
+    assert_replies negative "the reply of: msgq_client -k KEYPATH div -9 2" \
+        "§2: options end at the first operand, so -9 is an argument, not an option (getopt \"+\")" "ok -4" ||
+        return
+    lab_run upper -- "$CLIENT" -k "$KEYPATH" upper two words
+    assert_replies upper "the reply of: msgq_client -k KEYPATH upper two words" \
+        "§2: the operands are joined with single blanks" "ok TWO WORDS" || return
+    stop_server server TERM
+}
+
+# points: 15
+@test "10 clients x 200 requests at once: every reply reaches its own client, and is correct" {
+    start_server server || return
+    local k
+    for k in 1 2 3 4 5 6 7 8 9 10; do
+        lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -k "$KEYPATH"
+    done
+    for k in 1 2 3 4 5 6 7 8 9 10; do
+        lab_wait_exit "client$k" 20 || true
+        lab_assert_finished "client$k" "client $k to get its 200 replies and finish" \
+            "§4 and §5: each client waits for the type equal to its pid, and the server replies with exactly that type (hint 2)" ||
+            return
+    done
+    for k in 1 2 3 4 5 6 7 8 9 10; do
+        lab_assert_same_output "client$k" "$BATS_FILE_TMPDIR/client$k.expected" \
+            "client $k's 200 replies, its own and no one else's, in order" \
+            "§4 and §5: mtype of a reply = the pid of the client that asked; msgrcv() with msgtyp = own pid (hint 2)" ||
+            return
+        lab_assert_exit "client$k" 0 "§4" || return
+    done
+    stop_server server TERM
+}
+
+# points: 10
+@test "division by zero, an unknown operation and bad arguments get error replies; the server goes on" {
+    start_server server || return
+    client_run client "div 1 0" "mul 2 3" "add 1" "add 1 2 3" "add x 2" "div 5 99999999999" \
+        "upper" "" "div 10 -3"
+    lab_assert_finished client "msgq_client to finish: every request, even a wrong one, gets a reply" \
+        "§5: a request the server cannot serve gets an error reply, never silence" || return
+    local usage_add="error usage: add A B (integers from -1000000000 to 1000000000)"
+    local usage_div="error usage: div A B (integers from -1000000000 to 1000000000)"
+    assert_replies client "an error reply for each wrong request, then the right answer to the last one" \
+        "§5 (the table of replies)" \
+        "error division by zero" "error unknown operation 'mul'" "$usage_add" "$usage_add" \
+        "$usage_add" "$usage_div" "error usage: upper TEXT" "error unknown operation ''" "ok -3" || return
+    lab_assert_exit client 0 "§4: error replies are replies: the client exits 0" || return
+    stop_server server TERM
+}
+
+# points: 10
+@test "an oversized request gets an error reply and the server keeps serving" {
+    start_server server || return
+    lab_spawn client --in-pipe -- "$CLIENT" -k "$KEYPATH"
+    local pid exact over long
+    pid=$(lab_pid client) || return
+    # The request text is "PID upper TEXT": exactly 512 bytes is served.
+    exact=$(head -c $((512 - ${#pid} - 1 - 6)) /dev/zero | tr '\0' 'x')
+    over=${exact}y
+    long=$(head -c 3000 /dev/zero | tr '\0' 'z')
+    lab_input client "upper $exact" "upper $over" "upper $long" "add 2 2"
+    lab_close_input client
+    lab_wait_exit client 5 || true
+    lab_assert_finished client "msgq_client to get a reply to each of its 4 requests and finish" \
+        "§5: receive with MSG_NOERROR: without it msgrcv() fails with E2BIG and the message stays in the queue (hint 3)" \
+        "$(lab_show_output server)" || return
+    assert_replies client "a request of exactly 512 bytes served; 513 and 3010 bytes refused; then add 2 2 served" \
+        "§5: requests of at most 512 bytes (PID prefix included); a longer one gets an error reply (hint 3)" \
+        "ok ${exact^^}" "error request too long (at most 512 bytes)" \
+        "error request too long (at most 512 bytes)" "ok 4" || return
+    lab_assert_exit client 0 "§4" || return
+    stop_server server TERM
+}
+
+# points: 10
+@test "SIGUSR1 interrupts msgrcv (EINTR): statistics printed, the server keeps serving" {
+    start_server server || return
+    client_run first "add 1 1" "div 1 0" "upper a" "foo" "div 9 3"
+    assert_replies first "the 5 replies" "§5" "ok 2" "error division by zero" "ok A" \
+        "error unknown operation 'foo'" "ok 3" || return
+    wait_in_msgrcv server "msgq_server idle in msgrcv() after serving the client" "§4" || return
+    lab_signal server USR1
+    lab_wait_output server '^msgq_server: served 5 requests, 2 error replies$' 5 err ||
+        lab_fail "the line \"msgq_server: served 5 requests, 2 error replies\" on stderr soon after SIGUSR1" \
+            "$(lab_describe server)" \
+            "§6: msgrcv() always fails with EINTR after a handler ran (SA_RESTART or not): that is no error, print and go on (hint 4)" \
+            "$(lab_show_output server)" || return
+    client_run second "add 20 22"
+    assert_replies second "the reply \"ok 42\" after the SIGUSR1" \
+        "§6: after SIGUSR1 the server keeps serving (EINTR is not an error)" "ok 42" || return
+    wait_in_msgrcv server "msgq_server idle in msgrcv() again" "§6" || return
+    lab_signal server USR1
+    lab_wait_output server '^msgq_server: served 6 requests, 2 error replies$' 5 err ||
+        lab_fail "the line \"msgq_server: served 6 requests, 2 error replies\" after a second SIGUSR1" \
+            "$(lab_describe server)" "§6" "$(lab_show_output server)" || return
+    stop_server server TERM
+}
+
+# points: 10
+@test "SIGTERM: the queue is removed and the server exits 0" {
+    start_server server || return
+    client_run client "add 1 2"
+    assert_replies client "the reply" "§5" "ok 3" || return
+    stop_server server TERM || return
+    ! queue_exists "$MSQID" ||
+        lab_fail "no queue $MSQID once the server has ended" "it is still there (ipcs -q)" \
+            "§6: msgctl(msqid, IPC_RMID, NULL) before exiting: a queue outlives its creator (hint 5)" || return
+    lab_assert_no_new_ipc "no message queue left behind after SIGTERM" "§6 (hint 5)"
+}
+
+# points: 5
+@test "SIGINT: the queue is removed and the server exits 0" {
+    start_server server || return
+    stop_server server INT || return
+    lab_assert_no_new_ipc "no message queue left behind after SIGINT (Ctrl-C)" "§6 (hint 5)"
+}
+
+# points: 5
+@test "a client with no server fails at once with a clear message, exit 1" {
+    lab_run nofile -- "$CLIENT" -k "$KEYPATH" add 1 2
+    lab_assert_finished nofile "msgq_client to give up at once when KEYPATH does not exist" "§4" || return
+    lab_assert_exit nofile 1 "§4: no KEYPATH, no server" || return
+    lab_assert_stderr_line nofile "msgq_client: no server: $KEYPATH does not exist" "§4 (ftok fails with ENOENT)" ||
+        return
+    : >"$KEYPATH"
+    lab_run noqueue -- "$CLIENT" -k "$KEYPATH" add 1 2
+    lab_assert_finished noqueue "msgq_client to give up at once when there is no queue for KEYPATH" \
+        "§4: msgget(key, 0), without IPC_CREAT: a client never creates the queue (hint 1)" || return
+    lab_assert_exit noqueue 1 "§4: a key without a queue: no server" || return
+    lab_assert_stderr_line noqueue "msgq_client: no server: no queue for $KEYPATH" "§4 (msgget fails with ENOENT)" ||
+        return
+    lab_assert_no_new_ipc "no queue created by a client" "§4: no IPC_CREAT in the client (hint 1)"
+}
+
+# points: 5
+@test "a client waiting for its reply when the queue is removed fails with a clear message (EIDRM), exit 1" {
+    start_server server || return
+    wait_in_msgrcv server "msgq_server idle in msgrcv()" "§4" || return
+    # The server is stopped: the request stays in the queue, unanswered.
+    local spid
+    spid=$(lab_pid server) || return
+    kill -STOP "$spid"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
+    lab_spawn client -- "$CLIENT" -k "$KEYPATH" add 1 2
+    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { kill -CONT "$spid"; return 1; }
+    # Now the server goes away: it handles SIGTERM first, removes the queue.
+    kill -TERM "$spid"
+    kill -CONT "$spid"
+    lab_wait_exit server 5 || true
+    lab_assert_exit server 0 "§6: SIGTERM, even with a request waiting: remove the queue and exit 0" || return
+    lab_wait_exit client 5 ||
+        lab_fail "msgq_client to fail soon after the queue was removed" "$(lab_describe client)" \
+            "§4: msgrcv() fails with EIDRM when the queue is removed while it waits" \
+            "$(lab_show_output client)" || return
+    lab_assert_exit client 1 "§4: the server is gone: exit 1" || return
+    lab_assert_stderr_line client "msgq_client: the server has gone away: its queue was removed" \
+        "§4 (EIDRM, or EINVAL if it was gone before the call)"
+}
+
+# points: 5
+@test "a second server on the same key is refused; the first keeps its queue" {
+    start_server server || return
+    lab_run second -- "$SERVER" -k "$KEYPATH"
+    lab_assert_exit second 1 "§3: IPC_EXCL: a queue that exists belongs to another server" || return
+    grep -qE "^msgq_server: a queue already exists for $KEYPATH \(msqid $MSQID\)" "$LAB_RUN/second.err" ||
+        lab_fail "the line \"msgq_server: a queue already exists for $KEYPATH (msqid $MSQID): ...\" on stderr" \
+            "no such line" "§3" "$(lab_show_output second)" || return
+    queue_exists "$MSQID" ||
+        lab_fail "the first server's queue $MSQID still there" "the second server removed it" \
+            "§3: a refused server removes nothing" || return
+    client_run client "add 40 2"
+    assert_replies client "the first server still serving" "§3" "ok 42" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "valgrind: no memory error, no leak, no descriptor left open (server and client)" {
+    start_server server --valgrind || return
+    printf '%s\n' "add 1 2" "div 1 0" "upper valgrind" "what" >"$BATS_TEST_TMPDIR/in"
+    lab_run client --valgrind --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -k "$KEYPATH"
+    assert_replies client "the 4 replies, under valgrind too" "§5" \
+        "ok 3" "error division by zero" "ok VALGRIND" "error unknown operation 'what'" || return
+    stop_server server TERM || return
+    lab_assert_valgrind_clean client "§7: free what you allocate (getline's buffer too)" || return
+    lab_assert_valgrind_clean server "§7" || return
+    lab_assert_valgrind_fds client "§7: close what you open" || return
+    lab_assert_valgrind_fds server "§7: close KEYPATH once created (a queue is not a descriptor)"
+}
+
+# points: 5
+@test "bad arguments: a usage message on stderr and exit status 2" {
+    local -a bad=("-x" "extra" "-k")
+    local i name
+    local -a args
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        name=server$i
+        lab_run "$name" -- "$SERVER" -k "$KEYPATH" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: msgq_server -k KEYPATH ${bad[$i]} is a usage error" || return
+        grep -q '^usage: msgq_server' "$LAB_RUN/$name.err" ||
+            lab_fail "the line \"usage: msgq_server [-k KEYPATH]\" on stderr for: msgq_server -k KEYPATH ${bad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "$name")" || return
+    done
+    lab_run empty -- "$SERVER" -k ""
+    lab_assert_exit empty 2 "§2: an empty KEYPATH is a usage error" || return
+    lab_assert_no_new_ipc "no queue created for bad arguments" "§2: check the arguments before msgget()" || return
+    local -a cbad=("-x" "-k")
+    for i in "${!cbad[@]}"; do
+        read -ra args <<<"${cbad[$i]}"
+        name=client$i
+        lab_run "$name" -- "$CLIENT" -k "$KEYPATH" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: msgq_client -k KEYPATH ${cbad[$i]} is a usage error" || return
+        grep -q '^usage: msgq_client' "$LAB_RUN/$name.err" ||
+            lab_fail "the line \"usage: msgq_client [-k KEYPATH] [OP [ARG...]]\" on stderr for: msgq_client -k KEYPATH ${cbad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "$name")" || return
+    done
+}
