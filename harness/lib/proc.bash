@@ -233,13 +233,17 @@ lab_describe() {
     esac
 }
 
-# _lab_refused NAME: a note when the process budget refused forks.
+# _lab_refused NAME: a note when NAME's tree ran into its process budget
+# (forks refused by the pids cgroup, or as many processes as the budget
+# allows found when it was killed).
 _lab_refused() {
-    local refused
+    local refused peak
     refused=$(lab_field "$1" procs_refused)
-    [[ -n $refused && $refused -gt 0 ]] || return 0
-    printf '; fork() failed %s times: its processes hit the limit of %s (a fork bomb?)' \
-        "$refused" "$LAB_MAX_PROCS"
+    peak=$(lab_field "$1" procs_peak)
+    if [[ -n $refused && $refused -gt 0 ]] || [[ -n $peak && $((peak * 10)) -ge $((LAB_MAX_PROCS * 9)) ]]; then
+        printf '; its processes reached the limit of %s (a fork bomb?)' "$LAB_MAX_PROCS"
+    fi
+    return 0
 }
 
 # lab_assert_finished NAME EXPECTED LOOK_AT: NAME ended by itself.

@@ -33,6 +33,8 @@
  *                    exited and nobody waited for it (a zombie), R/S/D/T =
  *                    it was still running (an orphan)
  *   procs_limit=cgroup|rlimit|off   how the process budget was enforced
+ *   procs_peak=N     the most processes found below us in one sweep when
+ *                    the tree was killed (a fork bomb reaches its budget)
  *   procs_refused=N  forks the pids cgroup refused (a fork bomb, or a
  *                    program that needs more processes than its budget);
  *                    only with procs_limit=cgroup
@@ -75,6 +77,7 @@ static struct {
     char strays[MAX_STRAYS][STRAY_TEXT];
     const char *procs_limit;
     long procs_refused;
+    int procs_peak;
     char error[256];
 } st = { .result = "killed", .procs_limit = "off" };
 
@@ -306,6 +309,8 @@ kill_tree(bool *main_done, int *main_status)
             kill(-st.pid, SIGKILL);
         n += signal_cgroup(SIGKILL);
         int found = list_descendants(victims, 4096);
+        if (found > st.procs_peak)
+            st.procs_peak = found;
         for (int i = 0; i < found; i++)
             if (kill(victims[i], SIGKILL) == 0)
                 n++;
@@ -542,7 +547,7 @@ write_status(const char *path)
         st.nstrays);
     for (int i = 0; i < st.nstrays && i < MAX_STRAYS; i++)
         ADD("%s%s", i ? " " : "", st.strays[i]);
-    ADD("\nprocs_limit=%s\n", st.procs_limit);
+    ADD("\nprocs_limit=%s\nprocs_peak=%d\n", st.procs_limit, st.procs_peak);
     if (strcmp(st.procs_limit, "cgroup") == 0)
         ADD("procs_refused=%ld\n", st.procs_refused);
 #undef ADD
