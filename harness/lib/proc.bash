@@ -387,16 +387,28 @@ lab_proc_state() {
     [[ ${stat##*) } == "$2"* ]]
 }
 
-# lab_blocked_in_pipe_write PID: the process is blocked writing to a full
-# pipe.  The wait channel says so (pipe_write, anon_pipe_write since Linux
-# 6.16); where the kernel hides it, the system call number does (x86-64).
-lab_blocked_in_pipe_write() {
-    local wchan nr rest
-    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
-    [[ $wchan == *pipe_write ]] && return 0
+# lab_blocked_in PID WCHAN_GLOB SYSCALL_NR: the process is blocked in a
+# given system call (readiness: "it waits in msgrcv now", "its write() is
+# stuck on a full pipe").  The wait channel says so where the kernel shows
+# it (WCHAN_GLOB, e.g. '*pipe_write', '*msgrcv*'); where it shows 0, the
+# number of the system call in progress does (x86-64 numbers: read 0,
+# write 1, pause 34, semop 65, msgsnd 69, msgrcv 70, rt_sigsuspend 130,
+# futex 202, semtimedop 220, epoll_wait 232, mq_timedsend 242,
+# mq_timedreceive 243).  Returns 2 ("never") once the process is gone.
+lab_blocked_in() {
+    local pid=$1 glob=$2 want=$3 wchan nr rest
+    wchan=$(cat "/proc/$pid/wchan" 2>/dev/null) || return 2
+    # shellcheck disable=SC2053 # the glob is meant to match
+    [[ $wchan == $glob ]] && return 0
     [[ $wchan == 0 || -z $wchan ]] || return 1
-    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
-    lab_proc_state "$1" S && [[ $nr == 1 ]]
+    read -r nr rest <"/proc/$pid/syscall" 2>/dev/null || return 1
+    lab_proc_state "$pid" S && [[ $nr == "$want" ]]
+}
+
+# lab_blocked_in_pipe_write PID: blocked writing to a full pipe (the wait
+# channel is pipe_write, anon_pipe_write since Linux 6.16).
+lab_blocked_in_pipe_write() {
+    lab_blocked_in "$1" '*pipe_write' 1
 }
 
 # lab_fds PID: one line per descriptor above 2 of a running process:

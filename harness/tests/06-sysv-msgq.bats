@@ -35,24 +35,12 @@ setup() {
     KEYPATH=$(lab_path key)
 }
 
-# blocked_in_msgrcv PID: the process is blocked in msgrcv() (its wait
-# channel says so; where the kernel hides it, the x86-64 system call number
-# 70 does).  Returns 2 ("never") once the process is gone.
-blocked_in_msgrcv() {
-    local wchan nr rest
-    wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 2
-    [[ $wchan == *msgrcv* ]] && return 0
-    [[ $wchan == 0 || -z $wchan ]] || return 1
-    read -r nr rest <"/proc/$1/syscall" 2>/dev/null || return 1
-    lab_proc_state "$1" S && [[ $nr == 70 ]]
-}
-
 # wait_in_msgrcv NAME WHAT LOOK_AT: waits until NAME is blocked in msgrcv(),
 # i.e. idle and waiting for a message (readiness for a signal).
 wait_in_msgrcv() {
     local name=$1 pid
     pid=$(lab_pid "$name") || return 1
-    lab_wait_until "$(lab_seconds 5 "$(lab_scale_of "$name")")" blocked_in_msgrcv "$pid" ||
+    lab_wait_until "$(lab_seconds 5 "$(lab_scale_of "$name")")" lab_blocked_in "$pid" '*msgrcv*' 70 ||
         lab_fail "$2" "$(lab_describe "$name"), and not blocked in msgrcv()" "$3" \
             "$(lab_show_output "$name")"
 }
