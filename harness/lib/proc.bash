@@ -31,11 +31,12 @@ declare -gA LAB_INPUT_FD=()
 #   --grace SECONDS  after it ends, how long what it left running may take
 #                    to end by itself before it is killed
 #   --valgrind       run it under valgrind (see valgrind.bash); bounds scale
+#   --helgrind       run it under valgrind's helgrind (thread errors); bounds scale
 #   --strace CALLS   run it under strace -f for those calls (see trace.bash)
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
-    local in_pipe=0 valgrind=0 strace_calls=""
+    local in_pipe=0 valgrind="" strace_calls=""
     shift
     while (($#)); do
         case $1 in
@@ -46,7 +47,8 @@ lab_spawn() {
         --max-output) max_output=$2; shift 2 ;;
         --max-procs) max_procs=$2; shift 2 ;;
         --grace) grace=$2; shift 2 ;;
-        --valgrind) valgrind=1; shift ;;
+        --valgrind) valgrind=memcheck; shift ;;
+        --helgrind) valgrind=helgrind; shift ;;
         --strace) strace_calls=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "lab_spawn: unknown option $1" >&2; return 2 ;;
@@ -61,8 +63,8 @@ lab_spawn() {
         mapfile -t wrapper < <(lab_strace_command "$name" "$strace_calls")
         cmd+=("${wrapper[@]}")
     fi
-    if ((valgrind)); then
-        mapfile -t wrapper < <(lab_valgrind_command "$name")
+    if [[ -n $valgrind ]]; then
+        mapfile -t wrapper < <(lab_valgrind_command "$name" "$valgrind")
         cmd+=("${wrapper[@]}")
         scale_kind=valgrind
         : >"$LAB_RUN/$name.valgrind"

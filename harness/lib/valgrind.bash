@@ -7,9 +7,15 @@
 
 # shellcheck shell=bash
 
-# lab_valgrind_command NAME: the valgrind command line, one word per line.
+# lab_valgrind_command NAME [memcheck|helgrind]: the valgrind command line,
+# one word per line.  helgrind logs go to NAME.hg.PID.
 lab_valgrind_command() {
     local supp
+    if [[ ${2:-memcheck} == helgrind ]]; then
+        printf '%s\n' valgrind --tool=helgrind --log-file="$LAB_RUN/$1.hg.%p" \
+            --trace-children=yes --child-silent-after-fork=no --num-callers=12 --vgdb=no
+        return
+    fi
     printf '%s\n' valgrind --tool=memcheck --log-file="$LAB_RUN/$1.vg.%p" \
         --track-fds=yes --leak-check=full --show-leak-kinds=definite \
         --errors-for-leak-kinds=definite --trace-children=yes \
@@ -102,4 +108,35 @@ lab_assert_valgrind_clean() {
     ((${#lines[@]} == 0)) && return 0
     lab_fail "valgrind to find no memory error and no leak" "it found:" \
         "$2; the whole logs are $LAB_RUN/$name.vg.* (run valgrind yourself: see the statement)" "${lines[@]}"
+}
+
+# lab_assert_helgrind_clean NAME LOOK_AT: every helgrind log of NAME ends with
+# "ERROR SUMMARY: 0 errors"; otherwise the first error of each log is shown
+# (its headline and the first line of the program's own code).
+lab_assert_helgrind_clean() {
+    local name=$1 log found=0
+    local -a lines=()
+    for log in "$LAB_RUN/$name".hg.*; do
+        [[ -e $log ]] || continue
+        found=1
+        local pid=${log##*.hg.} report
+        report=$(awk '
+            { sub(/^==[0-9]+== ?/, "") }
+            /^ERROR SUMMARY:/ { summary = $3 }
+            first == "" && /^(Possible data race|Lock at|Thread #[0-9]+: |Thread #[0-9]+ unlocked|Thread #[0-9]+.s call to)/ {
+                first = $0; inerr = 1; next
+            }
+            inerr && /^ +(at|by) .*\([^()]*\.c:[0-9]+\)/ {
+                match($0, /\([^()]*\.c:[0-9]+\)/); where = substr($0, RSTART + 1, RLENGTH - 2); inerr = 0
+            }
+            END {
+                if (summary == "") print "its log has no ERROR SUMMARY (killed before it could exit?)"
+                else if (summary != 0) printf "%s error(s); the first: %s%s\n", summary, first, (where == "" ? "" : " at " where)
+            }' "$log")
+        [[ -n $report ]] && lines+=("    pid $pid: $report")
+    done
+    ((found)) || lab_fail "helgrind logs for $name" "none were written" "$2" || return
+    ((${#lines[@]} == 0)) && return 0
+    lab_fail "helgrind to find no data race and no misuse of a lock" "it found:" \
+        "$2; the whole logs are $LAB_RUN/$name.hg.*" "${lines[@]}"
 }
