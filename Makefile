@@ -15,7 +15,7 @@ FORMAT ?= text
 N      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list build grade test hint clean clean-ipc
+.PHONY: help list status build grade watch test hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -27,14 +27,23 @@ help: ## this list
 list: ## the exercises, with your last score
 	@$(HARNESS)/bin/lab-list
 
+status: ## your progress: best and last score per exercise, and what to do next
+	@$(HARNESS)/bin/lab-status
+
 build: ## build EX (out of tree, into build/) and print where the programs are
 	@$(HARNESS)/bin/lab-grade -B -s '$(SRC)' $(EX)
 
 grade: ## grade EX (default: all) from SRC (default: exercises) and write results/
 	@$(HARNESS)/bin/lab-grade -s '$(SRC)' -f '$(FORMAT)' $(EX)
 
+watch: ## grade EX again every time one of its files is saved (Ctrl-C stops)
+	@$(HARNESS)/bin/lab-watch $(EX) '$(SRC)'
+
 hint: ## show the next hint of EX (N=k: hint k)
 	@$(HARNESS)/bin/lab-hint $(EX) $(N)
+
+reset: ## put EX's skeleton back (your files are saved in exercises/.lab/saved/)
+	@$(HARNESS)/bin/lab-reset $(EX)
 
 test: ## the grader's self-test: solutions pass, skeletons and broken variants fail
 	@$(HARNESS)/selftest/run

@@ -7,7 +7,10 @@ EXERCISE := $(notdir $(CURDIR))
 EXERCISE_SRC := $(if $(filter $(LAB_TOP)/exercises,$(abspath $(CURDIR)/..)),exercises,$(abspath $(CURDIR)/..))
 
 .DEFAULT_GOAL := build
-.PHONY: build grade hint
+.PHONY: build grade hint watch reset status
 
-build grade hint:
+build grade hint watch reset:
 	@$(MAKE) --no-print-directory -C '$(LAB_TOP)' $@ EX='$(EXERCISE)' SRC='$(EXERCISE_SRC)'
+
+status:
+	@$(MAKE) --no-print-directory -C '$(LAB_TOP)' status
