@@ -69,7 +69,16 @@ lab_spawn() {
         scale_kind=valgrind
         : >"$LAB_RUN/$name.valgrind"
     fi
-    cmd+=("$@")
+    if [[ -n $valgrind && -n ${LAB_BIN_PLAIN:-} ]]; then
+        # valgrind cannot run a sanitizer build: the plain one instead.
+        local arg
+        for arg in "$@"; do
+            [[ $arg == "$LAB_BIN"/* ]] && arg=$LAB_BIN_PLAIN/${arg#"$LAB_BIN"/}
+            cmd+=("$arg")
+        done
+    else
+        cmd+=("$@")
+    fi
     [[ -n $out ]] || out=$LAB_RUN/$name.out
     if ((in_pipe)); then
         in=$LAB_RUN/$name.in

@@ -75,15 +75,39 @@ lab_describe_signal() {
     esac
 }
 
-# Shown after every excerpt of a program's stderr, so learners know the file
-# is theirs to read in full.
+# lab_show_output NAME [err|out]: an excerpt of what NAME printed, headed by
+# the first sanitizer error in it (kind and file:line), if any.
 lab_show_output() {
     local name=$1 which=${2:-err}
     local file="$LAB_RUN/$name.$which"
     local label=stderr
     [[ $which == out ]] && label=stdout
+    [[ $which == err ]] && lab_sanitizer_error "$file"
     printf '%s of %s:\n' "$label" "$name"
     lab_excerpt "$file"
+}
+
+# lab_sanitizer_error FILE: "sanitizer: KIND at FILE:LINE" for the first
+# AddressSanitizer or UndefinedBehaviorSanitizer report in FILE (make grade
+# SANITIZE=1), nothing otherwise.
+lab_sanitizer_error() {
+    [[ -s $1 ]] || return 0
+    LC_ALL=C awk '
+        /ERROR: AddressSanitizer: / && kind == "" {
+            kind = $0; sub(/.*ERROR: AddressSanitizer: /, "AddressSanitizer: ", kind); sub(/ on address.*/, "", kind)
+            asan = 1; next
+        }
+        asan && where == "" && / #[0-9]+ 0x[0-9a-f]+ in / && $0 !~ /(libasan|sanitizer_common|asan_)/ {
+            where = $NF
+        }
+        /: runtime error: / && kind == "" {
+            where = $0; sub(/: runtime error: .*/, "", where)
+            kind = $0; sub(/.*: runtime error: /, "UndefinedBehaviorSanitizer: ", kind)
+        }
+        END {
+            sub(/.*\//, "", where)     # the file name is enough: the path is the grader'"'"'s
+            if (kind != "") printf "sanitizer: %s%s\n", kind, (where == "" ? "" : " at " where)
+        }' "$1"
 }
 
 # lab_first_difference EXPECTED_FILE ACTUAL_FILE: where two files first
