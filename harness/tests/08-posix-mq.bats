@@ -1,0 +1,362 @@
+#!/usr/bin/env bats
+# 08-posix-mq: a dispatcher puts prioritised jobs on a POSIX message queue;
+# workers take them until the queue stays empty.
+# Statement: exercises/08-posix-mq/README.md (the § numbers below are its sections).
+#
+# programs: mq_dispatch mq_worker
+# ldlibs: -lrt
+
+load "$LAB_HARNESS/lib/lab"
+
+DISPATCH=$LAB_BIN/mq_dispatch
+WORKER=$LAB_BIN/mq_worker
+
+setup() {
+    lab_setup
+    Q=$(lab_name jobs)
+}
+
+# timeout_ms MS [valgrind]: a worker's -t value, scaled like every bound.
+timeout_ms() {
+    awk -v s="$(lab_seconds 1 "${2:-}")" -v ms="$1" 'BEGIN { printf "%d", ms * s }'
+}
+
+# blocked_in_mq NAME WHAT LOOK_AT: waits until NAME is asleep in a mq_send()
+# or mq_receive() (the wait channel wq_sleep; where the kernel hides it, the
+# call in progress: mq_timedsend 242 or mq_timedreceive 243). The dispatcher
+# only ever sends and a worker only ever receives, so which one is known.
+blocked_in_mq() {
+    local name=$1 pid nr=242
+    [[ $name == worker* ]] && nr=243
+    pid=$(lab_pid "$name") || return 1
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$pid" '*wq_sleep*' "$nr" ||
+        lab_fail "$2" "$(lab_describe "$name"), and not asleep in mq_send()/mq_receive()" "$3" \
+            "$(lab_show_output "$name")"
+}
+
+# start_dispatch NAME [DISPATCH ARGS...]: starts mq_dispatch -q $Q with these
+# arguments and waits for its readiness line (§5).
+start_dispatch() {
+    local name=$1
+    shift
+    lab_spawn "$name" -- "$DISPATCH" -q "$Q" "$@" || return
+    lab_wait_output "$name" "^mq_dispatch: queue $Q ready \\(maxmsg 10, msgsize [0-9]+\\)$" 5 err ||
+        lab_fail "the line \"mq_dispatch: queue $Q ready (maxmsg 10, msgsize 256)\" on stderr once the queue exists" \
+            "$(lab_describe "$name")" "§3 and §5 (readiness)" "$(lab_show_output "$name")"
+}
+
+# wait_all_sent NAME: waits for the attribute line, printed once every job is sent (§5).
+wait_all_sent() {
+    lab_wait_output "$1" "^mq_dispatch: $Q maxmsg " 5 err ||
+        lab_fail "the line \"mq_dispatch: $Q maxmsg 10 msgsize M curmsgs N\" on stderr once every job is sent" \
+            "$(lab_describe "$1")" "§5 (the attribute line)" "$(lab_show_output "$1")"
+}
+
+# finish_dispatch NAME JOBS: the dispatcher ends by itself once the jobs are
+# taken, says so, exits 0, and the queue is gone.
+finish_dispatch() {
+    local name=$1 jobs=$2
+    lab_wait_exit "$name" 10 ||
+        lab_fail "mq_dispatch to remove the queue and exit soon after the workers took every job" \
+            "$(lab_describe "$name")" "§4: wait until mq_curmsgs is 0, then mq_unlink() (hint 6)" \
+            "$(lab_show_output "$name")" || return
+    lab_assert_exit "$name" 0 "§8" || return
+    lab_assert_stderr_line "$name" "mq_dispatch: all $jobs jobs taken: queue $Q removed" "§5" || return
+    lab_assert_no_new_ipc "no message queue left once mq_dispatch has ended" \
+        "§3: mq_close() is not enough, a queue lives until mq_unlink() (hint 1)"
+}
+
+# finish_worker NAME ID JOBS TIMEOUT: the worker exits 0 by itself with its last line.
+finish_worker() {
+    local name=$1
+    lab_wait_exit "$name" 10 ||
+        lab_fail "mq_worker to exit $4 ms after the last job" "$(lab_describe "$name")" \
+            "§6: mq_timedreceive() with an absolute deadline, now + TIMEOUT_MS (hint 4)" \
+            "$(lab_show_output "$name" out)" "$(lab_show_output "$name")" || return
+    lab_assert_exit "$name" 0 "§6 and §8: a worker that times out exits 0" || return
+    grep -qxF "worker $2: $3 jobs, idle for $4 ms, exiting" "$LAB_RUN/$name.out" ||
+        lab_fail "the line \"worker $2: $3 jobs, idle for $4 ms, exiting\" on stdout" "no such line" \
+            "§6 (the worker's output)" "$(lab_show_output "$name" out)"
+}
+
+# expected_jobs ID PID JOBS PRIOS ORDER: the job lines of §6 for jobs 1..JOBS,
+# in the order "fifo" (job number) or "priority" (highest priority first,
+# oldest first within a priority).
+expected_jobs() {
+    awk -v id="$1" -v pid="$2" -v n="$3" -v p="$4" -v order="$5" 'BEGIN {
+        if (order == "fifo") {
+            for (j = 1; j <= n; j++) printf "worker %s pid %s job %d priority %d\n", id, pid, j, (j - 1) % p
+        } else {
+            for (r = p - 1; r >= 0; r--)
+                for (j = 1; j <= n; j++) if ((j - 1) % p == r) printf "worker %s pid %s job %d priority %d\n", id, pid, j, r
+        } }'
+}
+
+# points: 15
+@test "3 workers, 1000 jobs: every job runs exactly once, with its priority" {
+    local t k pid dpid
+    t=$(timeout_ms 1500)
+    start_dispatch dispatch -n 1000 -p 4 || return
+    blocked_in_mq dispatch "mq_dispatch blocked in mq_send() once the queue holds 10 jobs" \
+        "§4: a full queue blocks mq_send()" || return
+    # The dispatcher is stopped while the workers start, so that none of them
+    # comes too late: each one opens the queue and drains it, then they all wait.
+    dpid=$(lab_pid dispatch) || return
+    kill -STOP "$dpid"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
+    for k in 1 2 3; do
+        lab_spawn "worker$k" -- "$WORKER" -q "$Q" -t "$t" -i "$k"
+    done
+    for k in 1 2 3; do
+        blocked_in_mq "worker$k" "worker $k waiting in mq_timedreceive() for a job" "§6" ||
+            { kill -CONT "$dpid"; return 1; }
+    done
+    kill -CONT "$dpid"
+    finish_dispatch dispatch 1000 || return
+    local total=0 n
+    : >"$BATS_TEST_TMPDIR/all"
+    for k in 1 2 3; do
+        n=$(grep -c '^worker [0-9]* pid' "$LAB_RUN/worker$k.out")
+        finish_worker "worker$k" "$k" "$n" "$t" || return
+        total=$((total + n))
+        pid=$(lab_field "worker$k" pid)
+        # Every job line of worker k names worker k, its pid, and the job's priority.
+        awk -v id="$k" -v pid="$pid" '
+            /^worker [0-9]+: / { next }
+            !($1 == "worker" && $2 == id && $3 == "pid" && $4 == pid && $5 == "job" && $7 == "priority" && NF == 8) {
+                print "    not a job line of worker " id " (pid " pid "): " $0; exit 1 }
+            $8 != ($6 - 1) % 4 { print "    job " $6 " has priority " $8 ", not " ($6 - 1) % 4; exit 1 }
+            { print $6 >> "'"$BATS_TEST_TMPDIR/all"'" }' "$LAB_RUN/worker$k.out" >"$BATS_TEST_TMPDIR/bad" ||
+            lab_fail "one line \"worker $k pid $pid job J priority R\" per job, R = (J - 1) % 4" \
+                "worker $k printed:" "§4 (priorities) and §6 (the job line)" "$(cat "$BATS_TEST_TMPDIR/bad")" \
+                "$(lab_show_output "worker$k" out)" || return
+    done
+    sort -n "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/sorted"
+    seq 1 1000 >"$BATS_TEST_TMPDIR/expected"
+    cmp -s "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/sorted" ||
+        lab_fail "jobs 1 to 1000, each taken by exactly one worker" \
+            "$(sort -n "$BATS_TEST_TMPDIR/sorted" | uniq -d | wc -l) job(s) twice, $(comm -23 <(sort "$BATS_TEST_TMPDIR/expected") <(sort -u "$BATS_TEST_TMPDIR/sorted") | wc -l) missing" \
+            "§4 and §6: one mq_send() per job, one line per mq_receive()" \
+            "$(lab_first_difference "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/sorted")" || return
+    ((total == 1000)) ||
+        lab_fail "the workers' last lines to add up to 1000 jobs" "they add up to $total" "§6"
+}
+
+# points: 15
+@test "a queue filled before any worker starts: highest priority first, oldest first within a priority" {
+    local t pid
+    t=$(timeout_ms 300)
+    start_dispatch dispatch -n 10 -p 4 || return
+    wait_all_sent dispatch || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 5
+    finish_worker worker 5 10 "$t" || return
+    pid=$(lab_field worker pid)
+    { expected_jobs 5 "$pid" 10 4 priority; echo "worker 5: 10 jobs, idle for $t ms, exiting"; } \
+        >"$BATS_TEST_TMPDIR/expected"
+    lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
+        "jobs 4 and 8 (priority 3) first, then 3 and 7 (2), then 2, 6 and 10 (1), then 1, 5 and 9 (0)" \
+        "§4: job J is sent with priority (J - 1) % PRIORITIES; the queue hands out the highest priority first (hint 2)" ||
+        return
+    finish_dispatch dispatch 10
+}
+
+# points: 10
+@test "a full queue blocks mq_send until a worker takes a job" {
+    local t pid
+    t=$(timeout_ms 1000)
+    start_dispatch dispatch -n 12 -p 1 || return
+    blocked_in_mq dispatch "mq_dispatch asleep in mq_send() with 10 jobs in the queue and 2 to go" \
+        "§4: the queue holds mq_maxmsg 10 messages; the 11th mq_send() blocks (no O_NONBLOCK without --nonblock)" ||
+        return
+    ! grep -q "^mq_dispatch: $Q maxmsg" "$LAB_RUN/dispatch.err" ||
+        lab_fail "no attribute line while 2 jobs are still to be sent" "it was printed" "§4 and §5" \
+            "$(lab_show_output dispatch)" || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 1
+    finish_dispatch dispatch 12 || return
+    finish_worker worker 1 12 "$t" || return
+    pid=$(lab_field worker pid)
+    { expected_jobs 1 "$pid" 12 1 fifo; echo "worker 1: 12 jobs, idle for $t ms, exiting"; } \
+        >"$BATS_TEST_TMPDIR/expected"
+    lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
+        "jobs 1 to 12 in order (one priority: first in, first out)" "§4 and §6"
+}
+
+# points: 5
+@test "--nonblock: a full queue makes mq_send fail with EAGAIN; the dispatcher says so and removes the queue" {
+    lab_run dispatch -- "$DISPATCH" -q "$Q" -n 12 --nonblock
+    lab_assert_finished dispatch "mq_dispatch --nonblock to give up at once when the queue is full" \
+        "§4: with O_NONBLOCK, mq_send() on a full queue fails with EAGAIN instead of blocking" || return
+    lab_assert_exit dispatch 1 "§4 and §8" || return
+    lab_assert_stderr_line dispatch \
+        "mq_dispatch: queue $Q is full (mq_maxmsg 10): job 11 not sent, giving up (--nonblock)" "§4" || return
+    lab_assert_no_new_ipc "no message queue left after the dispatcher gave up" "§3: every way out removes the queue"
+}
+
+# points: 10
+@test "an idle worker exits after its timeout (mq_timedreceive)" {
+    local t elapsed
+    t=$(timeout_ms 400)
+    start_dispatch dispatch -n 3 -p 2 || return
+    wait_all_sent dispatch || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 7
+    finish_dispatch dispatch 3 || return
+    finish_worker worker 7 3 "$t" || return
+    elapsed=$(lab_field worker elapsed_ms)
+    ((elapsed >= t)) ||
+        lab_fail "the worker to wait $t ms for another job before it exits" \
+            "it ended after $elapsed ms" \
+            "§6: wait with mq_timedreceive() until now + TIMEOUT_MS, not a non-blocking receive (hint 4)"
+}
+
+# points: 5
+@test "the attribute line reports what mq_getattr says (maxmsg, msgsize, curmsgs)" {
+    local t
+    t=$(timeout_ms 300)
+    start_dispatch dispatch -n 7 -m 512 || return
+    wait_all_sent dispatch || return
+    lab_assert_stderr_line dispatch "mq_dispatch: $Q maxmsg 10 msgsize 512 curmsgs 7" \
+        "§5: mq_getattr() once the 7 jobs are sent, before any worker runs" || return
+    if [[ -n $LAB_MQUEUE_DIR ]]; then
+        [[ -e $LAB_MQUEUE_DIR$Q ]] ||
+            lab_fail "the queue $LAB_MQUEUE_DIR$Q while the dispatcher waits for workers" "it is not there" \
+                "§3: the name given with -q, as it is" || return
+    fi
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t"
+    finish_dispatch dispatch 7 || return
+    finish_worker worker 1 7 "$t" || return
+    lab_run empty -- "$DISPATCH" -q "$Q" -n 0
+    lab_assert_stderr_line empty "mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 0" \
+        "§5: with -n 0 nothing is sent, and the queue is removed at once" || return
+    lab_assert_exit empty 0 "§8"
+}
+
+# points: 10
+@test "SIGINT while mq_send is blocked on a full queue: the queue is removed, exit 130" {
+    start_dispatch dispatch -n 12 || return
+    blocked_in_mq dispatch "mq_dispatch asleep in mq_send() on the full queue" "§4" || return
+    lab_signal dispatch INT
+    lab_wait_exit dispatch 5 ||
+        lab_fail "mq_dispatch to end soon after SIGINT" "$(lab_describe dispatch)" \
+            "§7: install the handler without SA_RESTART, or mq_send() is restarted and never returns (hint 5)" \
+            "$(lab_show_output dispatch)" || return
+    lab_assert_exit dispatch 130 "§7: 128 + 2 after SIGINT" || return
+    lab_assert_stderr_line dispatch "mq_dispatch: SIGINT received: queue $Q removed" "§7" || return
+    lab_assert_no_new_ipc "no message queue left after SIGINT (Ctrl-C)" "§7: mq_unlink() on SIGINT too (hint 5)"
+}
+
+# points: 5
+@test "SIGTERM while waiting for the workers: the queue is removed, exit 143" {
+    start_dispatch dispatch -n 3 || return
+    wait_all_sent dispatch || return
+    lab_signal dispatch TERM
+    lab_wait_exit dispatch 5 ||
+        lab_fail "mq_dispatch to end soon after SIGTERM" "$(lab_describe dispatch)" \
+            "§7: the wait for the queue to drain looks at the flag too (hint 5)" \
+            "$(lab_show_output dispatch)" || return
+    lab_assert_exit dispatch 143 "§7: 128 + 15 after SIGTERM" || return
+    lab_assert_stderr_line dispatch "mq_dispatch: SIGTERM received: queue $Q removed" "§7" || return
+    lab_assert_no_new_ipc "no message queue left after SIGTERM, with 3 jobs still in it" "§7 (hint 5)"
+}
+
+# points: 5
+@test "a queue with a larger mq_msgsize (1024): workers receive 1000-byte jobs" {
+    local t pid
+    t=$(timeout_ms 300)
+    start_dispatch dispatch -n 5 -p 1 -m 1024 -l 1000 || return
+    wait_all_sent dispatch || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 2
+    finish_worker worker 2 5 "$t" || return
+    pid=$(lab_field worker pid)
+    { expected_jobs 2 "$pid" 5 1 fifo; echo "worker 2: 5 jobs, idle for $t ms, exiting"; } \
+        >"$BATS_TEST_TMPDIR/expected"
+    lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" "the 5 jobs of 1000 bytes, in order" \
+        "§6: the receive buffer must hold mq_msgsize bytes, from mq_getattr(), or mq_receive() fails with EMSGSIZE (hint 3)" ||
+        return
+    finish_dispatch dispatch 5
+}
+
+# points: 5
+@test "bad arguments and a queue name without the leading '/': a usage message, exit 2" {
+    local -a bad=("-q ipclab-jobs" "-q /a/b" "-q /" "-n -1" "-n x" "-p 0" "-p 33" "-m 8193" "-l 5" "-x" "extra" "-q")
+    local i name
+    local -a args
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        name=dispatch$i
+        lab_run "$name" -- "$DISPATCH" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: mq_dispatch ${bad[$i]} is a usage error" || return
+        grep -q '^usage: mq_dispatch' "$LAB_RUN/$name.err" ||
+            lab_fail "the usage line of §2 on stderr for: mq_dispatch ${bad[$i]}" "no usage line" "§2" \
+                "$(lab_show_output "$name")" || return
+    done
+    grep -qF "mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/'" "$LAB_RUN/dispatch0.err" ||
+        lab_fail "the line \"mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/', ...\"" \
+            "no such line" "§2 and §3 (queue names)" "$(lab_show_output dispatch0)" || return
+    local -a wbad=("-q jobs" "-t 0" "-t 1s" "-i x" "-x" "extra")
+    for i in "${!wbad[@]}"; do
+        read -ra args <<<"${wbad[$i]}"
+        name=worker$i
+        lab_run "$name" -- "$WORKER" "${args[@]}"
+        lab_assert_exit "$name" 2 "§2: mq_worker ${wbad[$i]} is a usage error" || return
+        grep -q '^usage: mq_worker' "$LAB_RUN/$name.err" ||
+            lab_fail "the usage line of §2 on stderr for: mq_worker ${wbad[$i]}" "no usage line" "§2" \
+                "$(lab_show_output "$name")" || return
+    done
+    grep -qF "mq_worker: invalid queue name 'jobs': it must start with '/'" "$LAB_RUN/worker0.err" ||
+        lab_fail "the line \"mq_worker: invalid queue name 'jobs': it must start with '/', ...\"" \
+            "no such line" "§2 and §3 (queue names)" "$(lab_show_output worker0)" || return
+    lab_assert_no_new_ipc "no queue created for bad arguments" "§2: check the arguments before mq_open()"
+}
+
+# points: 5
+@test "clear messages: a job larger than mq_msgsize, a queue that exists, a worker with no queue" {
+    lab_run big -- "$DISPATCH" -q "$Q" -n 3 -l 300
+    lab_assert_exit big 1 "§4: mq_send() fails with EMSGSIZE" || return
+    lab_assert_stderr_line big "mq_dispatch: job 1 is 300 bytes, more than the queue's mq_msgsize (256): not sent" \
+        "§4 (EMSGSIZE)" || return
+    lab_assert_no_new_ipc "no queue left after EMSGSIZE" "§3: every way out removes the queue" || return
+
+    lab_run lonely -- "$WORKER" -q "$Q"
+    lab_assert_exit lonely 1 "§6: a worker never creates the queue" || return
+    lab_assert_stderr_line lonely "mq_worker: no queue $Q: start mq_dispatch first" "§6 (ENOENT)" || return
+    lab_assert_no_new_ipc "no queue created by a worker" "§6: mq_open() without O_CREAT in the worker" || return
+
+    start_dispatch first -n 2 || return
+    wait_all_sent first || return
+    lab_run second -- "$DISPATCH" -q "$Q" -n 2
+    lab_assert_exit second 1 "§3: O_EXCL: a queue that exists belongs to another dispatcher" || return
+    grep -qF "mq_dispatch: queue $Q exists already: another dispatcher is running" "$LAB_RUN/second.err" ||
+        lab_fail "the line \"mq_dispatch: queue $Q exists already: another dispatcher is running, ...\"" \
+            "no such line" "§3 and §8" "$(lab_show_output second)" || return
+    [[ -z $LAB_MQUEUE_DIR || -e $LAB_MQUEUE_DIR$Q ]] ||
+        lab_fail "the first dispatcher's queue still there" "the second dispatcher removed it" \
+            "§3: a dispatcher that did not create the queue must not remove it" || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)"
+    finish_dispatch first 2
+}
+
+# points: 5
+@test "queue memory limit reached (ulimit -q): a clear message, exit 1" {
+    # 10 messages of 256 bytes need more than 2000 bytes of RLIMIT_MSGQUEUE.
+    lab_run limited -- bash -c 'ulimit -q 2000 && exec "$@"' _ "$DISPATCH" -q "$Q" -n 1
+    lab_assert_exit limited 1 "§8: mq_open() fails with EMFILE" || return
+    lab_assert_stderr_line limited \
+        "mq_dispatch: cannot create queue $Q: the per-user limit on queue memory (RLIMIT_MSGQUEUE, ulimit -q) is too small for 10 messages of 256 bytes, or too many descriptors are open" \
+        "§8 (the table of errors)" || return
+    lab_assert_no_new_ipc "no queue" "§3"
+}
+
+# points: 5
+@test "valgrind: no memory error, no leak, no descriptor left open (dispatcher and worker)" {
+    local t
+    t=$(timeout_ms 300)
+    lab_spawn dispatch --valgrind -- "$DISPATCH" -q "$Q" -n 5 -l 100
+    wait_all_sent dispatch || return
+    lab_spawn worker --valgrind -- "$WORKER" -q "$Q" -t "$t" -i 3
+    finish_worker worker 3 5 "$t" || return
+    finish_dispatch dispatch 5 || return
+    lab_assert_valgrind_clean dispatch "§9: free what you allocate" || return
+    lab_assert_valgrind_clean worker "§9: free the receive buffer" || return
+    lab_assert_valgrind_fds dispatch "§9: mq_close() the queue (a queue descriptor is a file descriptor)" || return
+    lab_assert_valgrind_fds worker "§9: mq_close() the queue"
+}
