@@ -1,0 +1,156 @@
+/*
+ * ring_common.c - helpers shared by ring_producer and ring_consumer: messages,
+ * arguments, signals, waiting on a semaphore, removing the names.
+ *
+ * The statement is README.md in this folder; the "§N" in the TODO comments
+ * are its sections. The helpers without a TODO are done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+volatile sig_atomic_t ring_signal;
+const char *ring_prog = "ring";
+
+/*
+ * "PROG: message\n" on stderr, built first and written with one write(): the
+ * two programs usually share a terminal, and their lines must not mix.
+ */
+void ring_msg(const char *fmt, ...)
+{
+    char line[512];
+    int len = snprintf(line, sizeof line, "%s: ", ring_prog);
+    va_list ap;
+
+    va_start(ap, fmt);
+    len += vsnprintf(line + len, sizeof line - (size_t)len, fmt, ap);
+    va_end(ap);
+    if (len > (int)sizeof line - 2)
+        len = (int)sizeof line - 2;
+    line[len++] = '\n';
+    /* One write() is enough for a line on stderr; nowhere to report a failure. */
+    (void)!write(STDERR_FILENO, line, (size_t)len);
+}
+
+/* A failed call, by name; errno holds its error. */
+void ring_syserr(const char *call)
+{
+    ring_msg("%s: %s", call, strerror(errno));
+}
+
+/*
+ * A POSIX IPC name as §2 wants it: "/" then 1 to RING_MAX_NAME characters,
+ * none of them "/". The same name serves the shared memory object and the
+ * named semaphore: they live in different name spaces (/dev/shm/NAME and
+ * /dev/shm/sem.NAME).
+ */
+int ring_parse_name(const char *s)
+{
+    size_t len = strlen(s);
+
+    return s[0] == '/' && len >= 2 && len <= RING_MAX_NAME + 1 && strchr(s + 1, '/') == NULL;
+}
+
+/* A decimal integer in [min, max], digits only. Returns 1 if it is one. */
+int ring_parse_long(const char *s, long min, long max, long *value)
+{
+    char *end;
+    long v;
+
+    if (s[0] < '0' || s[0] > '9')       /* strtol() would skip blanks, take a sign */
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return 0;
+    *value = v;
+    return 1;
+}
+
+/* TODO (§6): store the signal's number in ring_signal; nothing else. */
+__attribute__((unused))
+static void on_signal(int sig)
+{
+    (void)sig;
+}
+
+/*
+ * SIGINT and SIGTERM set a flag. No SA_RESTART: a sem_wait() or read() that is
+ * blocked must return EINTR so that the main line sees the flag at once.
+ *
+ * TODO (§6): install on_signal for SIGINT and SIGTERM with sigaction(2),
+ * sa_flags = 0 (no SA_RESTART). Return 0, or -1 after ring_syserr("sigaction"). */
+int ring_catch_signals(void)
+{
+    return 0;
+}
+
+/* A reader of our stdout that goes away must be an EPIPE we handle (we must
+ * tell the producer), not a SIGPIPE that kills us silently. *
+ * TODO (§6): ignore SIGPIPE, so that a reader that goes away is an EPIPE. */
+int ring_ignore_sigpipe(void)
+{
+    return 0;
+}
+
+/*
+ * sem_wait() that only gives up for our own signals: EINTR from any other
+ * handler (there is none here, but a debugger's SIGSTOP/SIGCONT can cause it)
+ * just waits again. Returns 0, or -1 with errno set (EINTR: ring_signal is set).
+ *
+ * TODO (§4, §6): sem_wait(sem); on EINTR wait again, unless ring_signal is
+ * set (then return -1, errno EINTR). Return 0, or -1 with errno set. */
+int ring_wait(sem_t *sem)
+{
+    (void)sem;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* All len bytes, whatever write() does: short counts and EINTR go on, unless
+ * one of our signals arrived (then -1 with errno EINTR). *
+ * TODO (§4, §6): write all len bytes (loop over short writes and EINTR), but
+ * before every write() look at ring_signal: if it is set, return -1 with errno
+ * EINTR. Return 0, or -1 with errno set. */
+int ring_write_all(int fd, const char *buf, size_t len)
+{
+    (void)fd;
+    (void)buf;
+    (void)len;
+    errno = ENOSYS;
+    return -1;
+}
+
+/*
+ * Remove the two names, the object's and the semaphore's. A name that is
+ * already gone is fine: the other side removed it (§5). Objects stay alive as
+ * long as they are mapped or open; only the names go.
+ *
+ * TODO (§5): shm_unlink(name) and sem_unlink(name); ENOENT is not an error.
+ * Report any other failure (ring_syserr) and return -1; else 0. */
+int ring_remove_names(const char *name)
+{
+    (void)name;
+    return 0;
+}
+
+/* The header and the slot lengths, rounded up to a page: the data of every
+ * slot starts page-aligned, which read() and write() like best. */
+size_t ring_data_offset(uint32_t slots)
+{
+    size_t head = sizeof(struct ring_header) + (size_t)slots * sizeof(uint32_t);
+
+    return (head + 4095) & ~(size_t)4095;
+}
+
+size_t ring_size(uint32_t slots, uint32_t chunk)
+{
+    return ring_data_offset(slots) + (size_t)slots * chunk;
+}

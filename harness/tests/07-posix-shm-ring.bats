@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# 07-posix-shm-ring: a producer and a consumer move a byte stream through a
+# ring buffer in a POSIX shared memory object, with POSIX semaphores.
+# Statement: exercises/07-posix-shm-ring/README.md (the § numbers below are its sections).
+#
+# programs: ring_producer ring_consumer
+# common: ring_common.c
+# ldlibs: -pthread
+
+load "$LAB_HARNESS/lib/lab"
+
+PROD=$LAB_BIN/ring_producer
+CONS=$LAB_BIN/ring_consumer
+
+# Inputs shared by the tests of this file, made once.
+setup_file() {
+    local dir=$BATS_FILE_TMPDIR
+    printf 'alpha\nbeta\000gamma\r\n\377\376 bytes\nlast line, no newline' >"$dir/small"
+    : >"$dir/empty"
+    # Random bytes: any byte value, and a wrong slot is never equal by chance.
+    head -c 100000000 /dev/urandom >"$dir/big"
+    head -c 5000000 "$dir/big" >"$dir/mid"
+    head -c 1000000 "$dir/big" >"$dir/strace"
+    head -c 300000 "$dir/big" >"$dir/vg"
+}
+
+# Every test gets its own name for the ring (§2).
+setup() {
+    lab_setup
+    RING=$(lab_name)
+}
+
+# shm_exists NAME / sem_exists NAME: the object / the named semaphore is there.
+shm_exists() { [[ -e /dev/shm/${1#/} ]]; }
+sem_exists() { [[ -e /dev/shm/sem.${1#/} ]]; }
+
+# blocked_in_sem_wait PID: waits in sem_wait() (a futex wait).
+blocked_in_sem_wait() { lab_blocked_in "$1" '*futex*' 202; }
+
+# blocked_in_read PID: waits in read() on an empty pipe.
+blocked_in_read() { lab_blocked_in "$1" '*pipe_read*' 0; }
+
+# wait_until_blocked NAME WHAT CHECK LOOK_AT: NAME's program blocks (CHECK PID) soon.
+wait_until_blocked() {
+    local pid
+    pid=$(lab_pid "$1") || return
+    lab_wait_until "$(lab_seconds 5 "$(lab_scale_of "$1")")" "$3" "$pid" ||
+        lab_fail "$1 to $2" "$(lab_describe "$1"); it is not blocked there" "$4" "$(lab_show_output "$1")"
+}
+
+# start_consumer [NAME] [lab_spawn options]: starts ring_consumer on $RING
+# and waits until it has created (or opened) the semaphore (§3).
+start_consumer() {
+    local name=${1:-cons}
+    shift || true
+    lab_spawn "$name" "$@" -- "$CONS" -n "$RING" || return
+    # 2 ("never") once the consumer has ended without it.
+    _sem_or_ended() { sem_exists "$RING" && return 0; lab_finished "$name" && return 2; return 1; }
+    lab_wait_until "$(lab_seconds 5 "$(lab_scale_of "$name")")" _sem_or_ended ||
+        lab_fail "the semaphore $RING (/dev/shm/sem.${RING#/}) once ring_consumer waits for a producer" \
+            "$(lab_describe "$name"); there is no such semaphore" \
+            "§3: sem_open(NAME, O_CREAT, 0600, 0), then sem_wait() on it" "$(lab_show_output "$name")"
+}
+
+# assert_ends NAME SECONDS CODE EXPECTED LOOK_AT: NAME ends within SECONDS with status CODE.
+assert_ends() {
+    local name=$1
+    lab_wait_exit "$name" "$2" || true
+    lab_assert_finished "$name" "$4" "$5" || return
+    lab_assert_exit "$name" "$3" "$5"
+}
+
+# transfer INPUT SECONDS [PRODUCER ARGS...]: consumer first, then the
+# producer; both exit 0 and the output is the input, byte for byte. The
+# spawns are named cons$TAG and prod$TAG.
+transfer() {
+    local input=$BATS_FILE_TMPDIR/$1 bound=$2 cons=cons${TAG:-} prod=prod${TAG:-}
+    shift 2
+    start_consumer "$cons" --max-output 200000000 || return
+    lab_spawn "$prod" --in "$input" -- "$PROD" -n "$RING" "$@"
+    assert_ends "$prod" "$bound" 0 "ring_producer $* to copy its input into the ring and exit 0" \
+        "§4: wait on the free slots; §5: the consumer posts one after writing each slot out (hint 3)" || return
+    assert_ends "$cons" "$bound" 0 "ring_consumer to write everything out, see the end of the stream and exit 0" \
+        "§4: a chunk of length 0 ends the stream" || return
+    lab_assert_same_output "$cons" "$input" "the input, byte for byte ($(stat -c %s "$input") bytes)" \
+        "§4: slot i, then slot (i + 1) % SLOTS; both sides wrap around at the same place (hint 4)"
+}
+
+# points: 10
+@test "consumer first, then producer: a small file arrives byte-exact" {
+    transfer small 5 || return
+    lab_assert_no_new_ipc "no object and no semaphore left once both have ended" \
+        "§5: the consumer removes both names (shm_unlink, sem_unlink) once it has mapped the ring"
+}
+
+# points: 10
+@test "producer first: it may end before the consumer starts, which still gets everything" {
+    lab_run prod --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
+    lab_assert_exit prod 0 \
+        "§3: a producer whose input fits in the ring puts it all in, with the end of the stream, and exits 0 without waiting" ||
+        return
+    shm_exists "$RING" ||
+        lab_fail "the object $RING (/dev/shm/${RING#/}) to stay for the consumer" "it is gone" \
+            "§3 and §5: only the consumer removes the names (once it has mapped the object)" || return
+    lab_run cons -- "$CONS" -n "$RING"
+    lab_assert_exit cons 0 "§3: the semaphore was posted: sem_wait() returns at once" || return
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/small" "the producer's input, byte for byte" "§3 and §4"
+}
+
+# points: 5
+@test "empty input: the consumer sees the end of the stream at once and exits 0" {
+    transfer empty 5
+}
+
+# points: 10
+@test "100 MB arrive byte-exact (and 5 MB through a 3-slot ring of 4093-byte chunks)" {
+    transfer big 20 || return
+    TAG=2 transfer mid 20 -s 3 -c 4093
+}
+
+# points: 10
+@test "the data goes through a MAP_SHARED mapping of /dev/shm/NAME, not a pipe or a file (strace)" {
+    local calls=openat,mmap,read,write,pipe,pipe2,mknodat,socketpair
+    start_consumer cons --strace "$calls" || return
+    lab_spawn prod --strace "$calls" --in "$BATS_FILE_TMPDIR/strace" -- "$PROD" -n "$RING"
+    assert_ends prod 20 0 "ring_producer to end normally under strace" "§4" || return
+    assert_ends cons 20 0 "ring_consumer to end normally under strace" "§4" || return
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/strace" "the input, byte for byte" "§4" || return
+    local who path=/dev/shm/${RING#/}
+    for who in prod cons; do
+        # glibc's shm_open(NAME) is openat("/dev/shm/NAME"); the mapping must
+        # use the descriptor that call returned, with MAP_SHARED.
+        awk -v path="\"$path\"" '
+            index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
+            fd != "" && /mmap\(/ && /MAP_SHARED/ && index($0, ", " fd ", ") { found = 1 }
+            END { exit !found }' "$LAB_RUN/$who.strace" ||
+            lab_fail "$who to open $path (shm_open) and map it with mmap(..., MAP_SHARED, fd, 0)" \
+                "strace saw no such openat followed by a MAP_SHARED mmap of its descriptor" \
+                "§1 and §4: shm_open, ftruncate (producer), mmap with MAP_SHARED" || return
+        ! lab_strace_grep "$who" '(^|[0-9] )(pipe2?|socketpair)\(|mknodat\(.*S_IFIFO' >/dev/null ||
+            lab_fail "$who never to make a pipe, a FIFO or a socket" \
+                "strace saw: $(lab_strace_grep "$who" '(pipe2?|socketpair|mknodat)\(' | head -n 1)" \
+                "§1: the data goes through the shared memory only" || return
+    done
+    # The producer writes nothing but its messages (fd 2): the data goes into
+    # the mapping. Once it has the ring, the consumer reads nothing at all.
+    ! lab_strace_grep prod '(^|[0-9] )write\(([013-9]|[0-9][0-9]+),' >/dev/null ||
+        lab_fail "ring_producer to write() nothing but messages on stderr" \
+            "strace saw: $(lab_strace_grep prod '(^|[0-9] )write\(([013-9]|[0-9][0-9]+),' | head -n 1)" \
+            "§1 and §4: read() stdin straight into the slot; no pipe, no temporary file" || return
+    awk -v path="\"$path\"" 'index($0, "openat(") && index($0, path ",") { seen = 1; next }
+        seen && /(^|[0-9] )read\(/ { print; exit 1 }' "$LAB_RUN/cons.strace" >"$LAB_RUN/cons.reads" ||
+        lab_fail "ring_consumer to read() nothing once it has opened the ring" \
+            "strace saw: $(cat "$LAB_RUN/cons.reads")" \
+            "§1 and §4: write() straight from the slot; no pipe, no temporary file"
+}
+
+# points: 10
+@test "SIGINT to the producer in the middle: both end, and nothing is left in /dev/shm" {
+    start_consumer cons || return
+    lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
+    lab_input prod "first line"
+    lab_wait_output cons '^first line$' 5 ||
+        lab_fail "ring_consumer to write \"first line\" as soon as the producer read it" "$(lab_describe cons)" \
+            "§4: the producer puts what each read() returns into a slot at once" \
+            "$(lab_show_output cons out)" "$(lab_show_output prod)" || return
+    wait_until_blocked prod "wait in read() for more input" blocked_in_read "§4" || return
+    lab_signal prod INT
+    assert_ends prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
+        "§6: no SA_RESTART, so the blocked read() returns EINTR (hint 5)" || return
+    lab_assert_stderr_line prod "ring_producer: interrupted by SIGINT" "§6" || return
+    assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer quit" \
+        "§6: the producer sets quit and posts full_slots, so that the consumer wakes up (hint 5)" || return
+    lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
+}
+
+# points: 10
+@test "SIGINT to the consumer in the middle: the producer waiting for a free slot ends too" {
+    # The consumer's output goes to a reader that stops itself: the consumer
+    # blocks in write(), the ring fills up, the producer waits for a free slot.
+    local fifo=$LAB_RUN/output.fifo
+    mkfifo "$fifo"
+    lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9 >/dev/null' _ "$fifo"
+    start_consumer cons --out "$fifo" || return
+    lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
+    wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" blocked_in_sem_wait \
+        "§4: sem_wait() on free_slots" || return
+    lab_signal cons INT
+    assert_ends cons 5 130 "ring_consumer to exit 130 soon after SIGINT, although its write() was blocked" \
+        "§6: no SA_RESTART; look at the flag before every write(), a short write is not an error (hint 5)" || return
+    lab_assert_stderr_line cons "ring_consumer: interrupted by SIGINT" "§6" || return
+    assert_ends prod 5 1 "ring_producer, which waits for a free slot, to exit 1 soon after the consumer quit" \
+        "§6: the consumer sets quit and posts free_slots, so that the producer wakes up (hint 5)" || return
+    lab_assert_stderr_line prod "ring_producer: the consumer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
+}
+
+# points: 10
+@test "a side still waiting for its partner removes the names on SIGTERM or SIGINT" {
+    start_consumer cons || return
+    wait_until_blocked cons "wait in sem_wait() for a producer" blocked_in_sem_wait "§3" || return
+    lab_signal cons TERM
+    assert_ends cons 5 143 "ring_consumer to exit 143 soon after SIGTERM" "§6" || return
+    lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" \
+        "§6: a consumer still waiting removes the semaphore (sem_unlink): it may have created it" || return
+
+    lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
+    lab_wait_until "$(lab_seconds 5)" shm_exists "$RING" ||
+        lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe prod)" "§3" \
+            "$(lab_show_output prod)" || return
+    wait_until_blocked prod "wait in read() for input" blocked_in_read "§4" || return
+    lab_signal prod INT
+    assert_ends prod 5 130 "ring_producer to exit 130 soon after SIGINT" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
+        "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine"
+}
+
+# points: 5
+@test "both names are gone as soon as the consumer has mapped the ring (even SIGKILL leaves nothing)" {
+    start_consumer cons || return
+    lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
+    lab_input prod "first line"
+    lab_wait_output cons '^first line$' 5 ||
+        lab_fail "ring_consumer to write \"first line\"" "$(lab_describe cons)" "§4" \
+            "$(lab_show_output cons out)" || return
+    local left=""
+    shm_exists "$RING" && left+=" /dev/shm/${RING#/}"
+    sem_exists "$RING" && left+=" /dev/shm/sem.${RING#/}"
+    [[ -z $left ]] ||
+        lab_fail "no name left while both run: the consumer removes them once it has mapped the ring" \
+            "still there:$left" "§5: shm_unlink and sem_unlink right after mmap, in the consumer" || return
+    lab_signal prod KILL
+    lab_signal cons KILL
+}
+
+# points: 10
+@test "100 MB go at least 1.3 times as fast through the ring as through a pipe (one CPU)" {
+    # Both sides on one CPU (taskset), so that each wake-up costs the same
+    # in both runs. Best of 3 for each, interleaved: other programs may load
+    # the machine. Chunks of 256 KiB; the ring has 8 slots.
+    local cpu
+    cpu=$(taskset -pc $$ | sed -E 's/.*: *//; s/[,-].*//')
+    lab_run bench --wait 60 -- taskset -c "$cpu" bash -c '
+        prod=$1 cons=$2 pipe=$3 in=$4 name=$5
+        for i in 1 2 3; do
+            s=$EPOCHREALTIME
+            "$pipe" -c 262144 <"$in" >/dev/null || { echo "pipe_copy failed" >&2; exit 3; }
+            e=$EPOCHREALTIME
+            echo "pipe ${s/[.,]/} ${e/[.,]/}"
+            s=$EPOCHREALTIME
+            "$cons" -n "$name-$i" >/dev/null & c=$!
+            "$prod" -n "$name-$i" -s 8 -c 262144 <"$in" || { echo "ring_producer failed" >&2; wait; exit 4; }
+            wait "$c" || { echo "ring_consumer failed" >&2; exit 5; }
+            e=$EPOCHREALTIME
+            echo "ring ${s/[.,]/} ${e/[.,]/}"
+        done' _ "$PROD" "$CONS" "$LAB_TOOLS/pipe_copy" "$BATS_FILE_TMPDIR/big" "$RING"
+    lab_assert_exit bench 0 "§4 (both programs must work with -s 8 -c 262144)" || return
+    local pipe ring
+    pipe=$(awk '$1 == "pipe" { t = ($3 - $2) / 1000; if (best == "" || t < best) best = t } END { print best }' "$LAB_RUN/bench.out")
+    ring=$(awk '$1 == "ring" { t = ($3 - $2) / 1000; if (best == "" || t < best) best = t } END { print best }' "$LAB_RUN/bench.out")
+    awk -v p="$pipe" -v r="$ring" 'BEGIN { exit !(r > 0 && p / r >= 1.3) }' ||
+        lab_fail "the ring at least 1.3 times as fast as a pipe (best of 3: the reference takes about half the time of the pipe)" \
+            "best of 3: ring ${ring} ms, pipe ${pipe} ms (ratio $(awk -v p="$pipe" -v r="$ring" 'BEGIN { printf "%.2f", (r > 0 ? p / r : 0) }'))" \
+            "§7: read() straight into the slot and write() straight from it (no copy of your own); block in sem_wait(), never poll or sleep" \
+            "$(lab_excerpt "$LAB_RUN/bench.out")"
+}
+
+# points: 5
+@test "valgrind: no memory error, no leak, no descriptor left open (both programs)" {
+    start_consumer cons --valgrind || return
+    lab_spawn prod --valgrind --in "$BATS_FILE_TMPDIR/vg" -- "$PROD" -n "$RING" -s 2
+    assert_ends prod 10 0 "ring_producer to end normally under valgrind" "§4" || return
+    assert_ends cons 10 0 "ring_consumer to end normally under valgrind" "§4" || return
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/vg" "the input, byte for byte, under valgrind too" "§4" || return
+    local who
+    for who in prod cons; do
+        lab_assert_valgrind_clean "$who" "§8" || return
+        lab_assert_valgrind_fds "$who" "§8: close the object's descriptor once it is mapped; sem_close the semaphore" ||
+            return
+    done
+}
+
+# points: 5
+@test "bad arguments: a usage message on stderr and exit status 2, nothing created" {
+    local -a bad=("-s 0" "-s 1025" "-s x" "-c 0" "-c 1048577" "-c 12k" "-s 1024 -c 65536" "-n noslash"
+        "-n /a/b" "-n /" "-x" "-s" "extra")
+    local i args
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        lab_run "bad$i" --in "$BATS_FILE_TMPDIR/small" -- "$PROD" "${args[@]}"
+        lab_assert_exit "bad$i" 2 "§2: ring_producer ${bad[$i]} is a usage error" || return
+        grep -q '^usage: ring_producer' "$LAB_RUN/bad$i.err" ||
+            lab_fail "the line \"usage: ring_producer [-n NAME] [-s SLOTS] [-c CHUNK]\" on stderr for: ring_producer ${bad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "bad$i")" || return
+    done
+    bad=("-n noslash" "-n /a/b" "-x" "-n" "extra")
+    for i in "${!bad[@]}"; do
+        read -ra args <<<"${bad[$i]}"
+        lab_run "cbad$i" -- "$CONS" "${args[@]}"
+        lab_assert_exit "cbad$i" 2 "§2: ring_consumer ${bad[$i]} is a usage error" || return
+        grep -q '^usage: ring_consumer' "$LAB_RUN/cbad$i.err" ||
+            lab_fail "the line \"usage: ring_consumer [-n NAME]\" on stderr for: ring_consumer ${bad[$i]}" \
+                "no usage line" "§2" "$(lab_show_output "cbad$i")" || return
+    done
+    lab_assert_no_new_ipc "no object and no semaphore created by a usage error" "§2: check the arguments first"
+}
