@@ -402,7 +402,8 @@ lab_proc_state() {
 # given system call (readiness: "it waits in msgrcv now", "its write() is
 # stuck on a full pipe").  The wait channel says so where the kernel shows
 # it (WCHAN_GLOB, e.g. '*pipe_write', '*msgrcv*'); where it shows 0, the
-# number of the system call in progress does (x86-64 numbers: read 0,
+# number of the system call in progress does (POSIX message queues wait in
+# wq_sleep, both for sending and receiving; x86-64 numbers: read 0,
 # write 1, pause 34, semop 65, msgsnd 69, msgrcv 70, rt_sigsuspend 130,
 # futex 202, semtimedop 220, epoll_wait 232, mq_timedsend 242,
 # mq_timedreceive 243).  Returns 2 ("never") once the process is gone.
@@ -471,4 +472,33 @@ lab_assert_idle() {
         return 0
     lab_fail "at most $max% of a CPU while idle for $seconds s (it should block in read(), poll() ...)" \
         "it used $used ticks of 1/$hz s: it spins" "$4"
+}
+
+# lab_wait_file NAME PATH SECONDS: readiness on a file NAME makes (a socket,
+# a FIFO, /dev/shm/sem.X): waits until PATH exists; gives up at once when
+# NAME has ended without making it.
+lab_wait_file() {
+    local name=$1 path=$2
+    _lab_file_there() {
+        [[ -e $path ]] && return 0
+        lab_finished "$name" && { [[ -e $path ]] || return 2; }
+        return 1
+    }
+    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_file_there
+}
+
+# lab_wait_reaped PID SECONDS: waits until a process is gone altogether
+# (ended and waited for: a zombie still counts as there).  Returns 1 if it
+# still runs or is a zombie when the bound passes.
+lab_wait_reaped() {
+    _lab_gone() { [[ ! -e /proc/$1 ]]; }
+    lab_wait_until "$(lab_seconds "${2:-5}")" _lab_gone "$1"
+}
+
+# lab_ms MILLISECONDS [valgrind]: a time in ms scaled like every bound, for
+# a program's own timeout option (so that LAB_TIMEOUT_SCALE reaches it too).
+lab_ms() {
+    local extra=1
+    [[ ${2:-} == valgrind ]] && extra=$LAB_VALGRIND_SCALE
+    awk -v n="$1" -v s="$LAB_TIMEOUT_SCALE" -v v="$extra" 'BEGIN { printf "%d", n * s * v + 0.5 }'
 }
