@@ -15,20 +15,23 @@ FORMAT ?= text
 N      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status build grade watch test hint reset clean clean-ipc
+.PHONY: help list status statement build grade watch test hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
 	@echo
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
-	@echo 'Variables: EX=NN-name  SRC=exercises|solutions|DIR  FORMAT=text|tap|junit|json  LAB_TIMEOUT_SCALE=2'
+	@echo 'Variables: EX=NN-name  SRC=exercises|solutions|DIR  FORMAT=text|tap|junit|json  LAB_TIMEOUT_SCALE=2  LAB_LANG=zh|en'
 
 list: ## the exercises, with your last score
 	@$(HARNESS)/bin/lab-list
 
 status: ## your progress: best and last score per exercise, and what to do next
 	@$(HARNESS)/bin/lab-status
+
+statement: ## read EX's statement (LAB_LANG=zh: in Chinese)
+	@$(HARNESS)/bin/lab-statement $(EX)
 
 build: ## build EX (out of tree, into build/) and print where the programs are
 	@$(HARNESS)/bin/lab-grade -B -s '$(SRC)' $(EX)

@@ -7,9 +7,9 @@ EXERCISE := $(notdir $(CURDIR))
 EXERCISE_SRC := $(if $(filter $(LAB_TOP)/exercises,$(abspath $(CURDIR)/..)),exercises,$(abspath $(CURDIR)/..))
 
 .DEFAULT_GOAL := build
-.PHONY: build grade hint watch reset status
+.PHONY: build grade hint watch reset status statement
 
-build grade hint watch reset:
+build grade hint watch reset statement:
 	@$(MAKE) --no-print-directory -C '$(LAB_TOP)' $@ EX='$(EXERCISE)' SRC='$(EXERCISE_SRC)'
 
 status:

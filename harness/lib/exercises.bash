@@ -14,6 +14,8 @@
 
 LAB_ROOT=${LAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LAB_HARNESS=$LAB_ROOT/harness
+# shellcheck source=i18n.bash
+source "$LAB_HARNESS/lib/i18n.bash"
 
 # lab_exercises: every registered exercise, in order.
 lab_exercises() {
@@ -47,9 +49,10 @@ lab_spec() {
     sed -n "s/^# $2: *//p" "$(lab_test_file "$1")" | head -n 1
 }
 
-# lab_title EXERCISE: the statement's title.
+# lab_title EXERCISE: the statement's title (in the learner's language).
 lab_title() {
-    local readme=$LAB_ROOT/exercises/$1/README.md
+    local readme
+    readme=$(lab_localized "$LAB_ROOT/exercises/$1/README.md")
     if [[ -r $readme ]]; then
         sed -n 's/^# *//p' "$readme" | head -n 1
     else

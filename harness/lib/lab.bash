@@ -4,6 +4,7 @@
 #
 # It loads bats-support/bats-assert/bats-file and the lab's own helpers,
 # one file per concern:
+#   i18n.bash      the learner's language (LAB_LANG=zh: Chinese labels)
 #   time.bash      the time scale every bound goes through
 #   report.bash    failure messages (expected / happened / look at), excerpts
 #   proc.bash      spawning under lab-supervise, waits, signals, zombies, strays
@@ -30,7 +31,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
 
-for _lab_part in time report proc ipc valgrind trace net; do
+for _lab_part in i18n time report proc ipc valgrind trace net; do
     # shellcheck source=/dev/null
     source "$LAB_HARNESS/lib/$_lab_part.bash"
 done

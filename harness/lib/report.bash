@@ -9,9 +9,9 @@
 lab_fail() {
     local expected=$1 happened=$2 look=${3:-} line
     {
-        printf 'expected: %s\n' "$expected"
-        printf 'happened: %s\n' "$happened"
-        [[ -n $look ]] && printf 'look at:  %s\n' "$look"
+        printf '%s: %s\n' "$(lab_text expected)" "$expected"
+        printf '%s: %s\n' "$(lab_text happened)" "$happened"
+        [[ -n $look ]] && printf '%s:  %s\n' "$(lab_text look)" "$look"
         shift 3 2>/dev/null || shift $#
         for line in "$@"; do
             printf '%s\n' "$line"

@@ -1,0 +1,63 @@
+# The learner's language: English or Chinese (简体中文), for the statements,
+# the hints and the lines the commands print.  LAB_LANG=zh or LAB_LANG=en
+# chooses; without it, a Chinese locale (LC_ALL, LC_MESSAGES, LANG) does.
+
+# shellcheck shell=bash
+
+# lab_lang: "zh" or "en".
+lab_lang() {
+    case ${LAB_LANG:-} in
+    zh* | cn | chinese) echo zh; return ;;
+    en*) echo en; return ;;
+    esac
+    case ${LC_ALL:-${LC_MESSAGES:-${LANG:-}}} in
+    zh*) echo zh ;;
+    *) echo en ;;
+    esac
+}
+
+# lab_localized FILE: FILE's Chinese version (NAME.zh.md beside NAME.md)
+# when the language is Chinese and it exists, else FILE.
+lab_localized() {
+    local zh=${1%.md}.zh.md
+    if [[ $(lab_lang) == zh && -r $zh ]]; then
+        echo "$zh"
+    else
+        echo "$1"
+    fi
+}
+
+# lab_text KEY: a line the commands print, in the learner's language.
+lab_text() {
+    if [[ $(lab_lang) == zh ]]; then
+        case $1 in
+        expected) echo "预期" ;;
+        happened) echo "实际" ;;
+        look) echo "参考" ;;
+        warnings) echo "编译警告（请修正：它们常常指向错误所在）：" ;;
+        all-passed) echo "全部通过" ;;
+        n-failed) echo "个测试未通过" ;;
+        total) echo "总分" ;;
+        results) echo "结果文件" ;;
+        skipped) echo "已跳过（跳过的测试不得分）" ;;
+        broke-off) echo "评分器没能运行这个测试（测试运行中断）：" ;;
+        in-seconds) echo "用时" ;;
+        *) echo "$1" ;;
+        esac
+    else
+        case $1 in
+        expected) echo "expected" ;;
+        happened) echo "happened" ;;
+        look) echo "look at" ;;
+        warnings) echo "build warnings (fix them: they often point at the bug):" ;;
+        all-passed) echo "all passed" ;;
+        n-failed) echo "test(s) failed" ;;
+        total) echo "TOTAL" ;;
+        results) echo "results" ;;
+        skipped) echo "skipped (a skipped test earns no points)" ;;
+        broke-off) echo "the grader did not get to run this test (the test run broke off):" ;;
+        in-seconds) echo "in" ;;
+        *) echo "$1" ;;
+        esac
+    fi
+}
