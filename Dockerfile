@@ -39,6 +39,7 @@ RUN groupadd --non-unique --gid "$STUDENT_GID" student \
 
 COPY docker/entrypoint /usr/local/bin/lab-entrypoint
 COPY docker/banner /etc/ipc-lab/banner
+COPY docker/banner.zh /etc/ipc-lab/banner.zh
 
 # Pristine exercises (root-owned, so read-only for student): the entrypoint seeds
 # an empty bind mount of /home/student/lab/exercises from here.
