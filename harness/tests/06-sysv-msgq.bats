@@ -133,6 +133,30 @@ assert_replies() {
 # points: 15
 @test "10 clients x 200 requests at once: every reply reaches its own client, and is correct" {
     start_server server || return
+    # First, two clients waiting at the same time, made certain: while the
+    # server is stopped, client A sends and waits, then is stopped too (it
+    # leaves msgrcv); client B sends and waits.  When the server goes on, it
+    # answers A first, while only B is waiting: a reply that is not typed
+    # with A's pid goes to B.
+    local a b
+    kill -STOP "$(lab_pid server)"
+    lab_spawn first -- "$CLIENT" -k "$KEYPATH" add 1 1
+    a=$(lab_pid first)
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$a" '*msgrcv*' 70 || true
+    kill -STOP "$a"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$a" T || true
+    lab_spawn second -- "$CLIENT" -k "$KEYPATH" add 2 2
+    b=$(lab_pid second)
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$b" '*msgrcv*' 70 || true
+    kill -CONT "$(lab_pid server)"
+    lab_wait_exit second 5 || true
+    kill -CONT "$a"
+    lab_wait_exit first 5 || true
+    assert_replies second "client B's own reply (add 2 2), although client A's reply came first" \
+        "§4 and §5: mtype of a reply = the pid of the client that asked; msgrcv() with msgtyp = own pid (hint 2)" \
+        "ok 4" || return
+    assert_replies first "client A's own reply (add 1 1)" "§4 and §5 (hint 2)" "ok 2" || return
+
     local k
     for k in 1 2 3 4 5 6 7 8 9 10; do
         lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -k "$KEYPATH"
