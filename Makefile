@@ -11,11 +11,14 @@ HARNESS  := $(LAB_ROOT)/harness
 EX     ?=
 SRC    ?= exercises
 FORMAT ?= text
-# Hint number for `make hint` (default: the next one not yet shown).
+# Hint number for `make hint` (default: the next one not yet shown); for
+# `make stress`, the number of gradings (default 20).
 N      ?=
+# LOAD=1: `make stress` keeps the other CPUs busy meanwhile.
+LOAD   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status statement build grade watch test hint reset clean clean-ipc
+.PHONY: help list status statement build grade watch test stress hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -50,6 +53,9 @@ reset: ## put EX's skeleton back (your files are saved in exercises/.lab/saved/)
 
 test: ## the grader's self-test: solutions pass, skeletons and broken variants fail
 	@$(HARNESS)/selftest/run
+
+stress: ## grade SRC (default: solutions) N times (default 20), LOAD=1 with the other CPUs busy; failures per test
+	@$(HARNESS)/bin/lab-stress -n '$(or $(N),20)' $(if $(LOAD),-l) -s '$(if $(filter command line,$(origin SRC)),$(SRC),solutions)' $(EX)
 
 clean: ## remove build/ and results/
 	rm -rf -- '$(LAB_ROOT)/build' '$(LAB_ROOT)/results'
