@@ -54,7 +54,9 @@ CMD ["bash", "-l"]
 FROM base AS student
 COPY --chown=student:student Makefile README.md .shellcheckrc ./
 COPY --chown=student:student docs/ docs/
-COPY --chown=student:student harness/ harness/
+# The grader belongs to root: a tested program, which runs as student, can
+# neither edit the tests nor the library to change its score.
+COPY harness/ harness/
 COPY --chown=student:student exercises/ exercises/
 USER student
 

@@ -112,6 +112,7 @@ assert_relay_ended() {
 @test "the parent waits for its child: no zombie, no orphan" {
     relay_run relay report
     assert_relay_ended relay
+    lab_assert_same_output relay "$BATS_FILE_TMPDIR/report.expected" "the numbered input" "§4" || return
     lab_assert_no_strays relay "§8: waitpid() for the child before the parent exits (hint 4)"
     lab_assert_exit relay 0 "§5"
 }
