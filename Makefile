@@ -18,7 +18,7 @@ N      ?=
 LOAD   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status statement build grade watch test stress hint reset clean clean-ipc
+.PHONY: help list status statement build grade grade-batch watch test stress hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -41,6 +41,9 @@ build: ## build EX (out of tree, into build/) and print where the programs are
 
 grade: ## grade EX (default: all) from SRC (default: exercises) and write results/
 	@$(HARNESS)/bin/lab-grade -s '$(SRC)' -f '$(FORMAT)' $(EX)
+
+grade-batch: ## grade every submission under SUBMISSIONS=DIR (JOBS=n at once, EX=...): one CSV, each isolated
+	@$(HARNESS)/bin/lab-grade-batch -j '$(or $(JOBS),1)' $(if $(BATCH_DOCKER),-d '$(BATCH_DOCKER)') '$(SUBMISSIONS)' $(EX)
 
 watch: ## grade EX again every time one of its files is saved (Ctrl-C stops)
 	@$(HARNESS)/bin/lab-watch $(EX) '$(SRC)'
