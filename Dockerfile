@@ -54,6 +54,7 @@ CMD ["bash", "-l"]
 FROM base AS student
 COPY --chown=student:student Makefile README.md .shellcheckrc ./
 COPY --chown=student:student docs/ docs/
+COPY bench/ bench/
 # The grader belongs to root: a tested program, which runs as student, can
 # neither edit the tests nor the library to change its score.
 COPY harness/ harness/

@@ -18,7 +18,7 @@ N      ?=
 LOAD   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status statement build grade grade-batch watch test stress hint reset clean clean-ipc
+.PHONY: help list status statement build grade grade-batch watch test stress bench hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -59,6 +59,9 @@ test: ## the grader's self-test: solutions pass, skeletons and broken variants f
 
 stress: ## grade SRC (default: solutions) N times (default 20), LOAD=1 with the other CPUs busy; failures per test
 	@$(HARNESS)/bin/lab-stress -n '$(or $(N),20)' $(if $(LOAD),-l) -s '$(if $(filter command line,$(origin SRC)),$(SRC),solutions)' $(EX)
+
+bench: ## measure latency and throughput of every IPC mechanism (QUICK=1: under 30 s)
+	@$(MAKE) --no-print-directory -C '$(LAB_ROOT)/bench' run QUICK='$(QUICK)' SIZES='$(SIZES)' PLACEMENT='$(PLACEMENT)' OUT='$(LAB_ROOT)/results/bench'
 
 clean: ## remove build/ and results/
 	rm -rf -- '$(LAB_ROOT)/build' '$(LAB_ROOT)/results'
