@@ -60,7 +60,29 @@ lab_title() {
     fi
 }
 
-# lab_test_points EXERCISE: "POINTS<TAB>NAME" per graded test, in file order.
+# lab_test_files EXERCISE: its test file, then the instructor's extra test
+# files for it (LAB_EXTRA_TESTS=DIR: DIR/EXERCISE*.bats, hidden tests).
+lab_test_files() {
+    local file
+    lab_test_file "$1"
+    [[ -n ${LAB_EXTRA_TESTS:-} ]] || return 0
+    for file in "$LAB_EXTRA_TESTS/$1"*.bats; do
+        [[ -e $file ]] && echo "$file"
+    done
+    return 0
+}
+
+# lab_test_visibility FILE: the results' visibility of FILE's tests, from its
+# "# visibility:" header (Gradescope's words: visible, hidden, after_due_date,
+# after_published); visible by default.
+lab_test_visibility() {
+    local v
+    v=$(sed -n 's/^# visibility: *//p' "$1" | head -n 1)
+    echo "${v:-visible}"
+}
+
+# lab_test_points EXERCISE [FILE]: "POINTS<TAB>NAME" per graded test, in
+# file order (FILE: one test file instead of the exercise's own).
 lab_test_points() {
     awk '
         /^# points: *[0-9]+/ { points = $3; next }
@@ -71,7 +93,7 @@ lab_test_points() {
             gsub(/\\"/, "\"", name); gsub(/\\\$/, "$", name); gsub(/\\\\/, "\\", name)
             print (points == "" ? 0 : points) "\t" name
             points = ""
-        }' "$(lab_test_file "$1")"
+        }' "${2:-$(lab_test_file "$1")}"
 }
 
 # lab_sources_needed EXERCISE: the source files a submission must contain.
