@@ -19,7 +19,7 @@ RUN apt-get update \
         bats bats-assert bats-support bats-file \
         procps util-linux psmisc lsof netcat-openbsd iproute2 \
         man-db manpages manpages-dev less \
-        inotify-tools jq libxml2-utils shellcheck patch file \
+        inotify-tools jq libxml2-utils shellcheck patch file python3-yaml \
         nano vim-tiny ca-certificates locales gnuplot-nox \
  && sed -i -E 's/^# *((en_US|zh_CN)\.UTF-8 UTF-8)/\1/' /etc/locale.gen \
  && locale-gen \
