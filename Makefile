@@ -18,7 +18,7 @@ N      ?=
 LOAD   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status statement build grade grade-batch watch test stress bench hint reset clean clean-ipc
+.PHONY: help list status statement build grade grade-batch gradescope watch test stress bench hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -44,6 +44,9 @@ grade: ## grade EX (default: all) from SRC (default: exercises) and write result
 
 grade-batch: ## grade every submission under SUBMISSIONS=DIR (JOBS=n at once, EX=...): one CSV, each isolated
 	@$(HARNESS)/bin/lab-grade-batch -j '$(or $(JOBS),1)' $(if $(BATCH_DOCKER),-d '$(BATCH_DOCKER)') '$(SUBMISSIONS)' $(EX)
+
+gradescope: ## build the Gradescope autograder zip for EX (default: all) into results/gradescope/
+	@$(HARNESS)/bin/lab-gradescope $(if $(VISIBILITY),-v '$(VISIBILITY)') $(EX)
 
 watch: ## grade EX again every time one of its files is saved (Ctrl-C stops)
 	@$(HARNESS)/bin/lab-watch $(EX) '$(SRC)'
