@@ -64,6 +64,7 @@ shell: ## open a shell in the lab container (exercises/ shared with the host; bu
 image-test: image ## run `make test` inside the lab image as student (rebuilds it first, cached)
 	$(DOCKER) run --rm $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) $(IMAGE_LAB) make test
 
+# (setup.sh is not run: the image has its packages and its student user.)
 gradescope-test: image ## run Gradescope's run_autograder in the image, as root, on the reference 01-pipe laid out as Gradescope lays it out
 	$(DOCKER) run --rm --user root $(DOCKER_RUN_LIMITS) --entrypoint bash $(IMAGE_LAB) -c '\
 	  set -e; cd /home/student/lab; \
@@ -71,7 +72,6 @@ gradescope-test: image ## run Gradescope's run_autograder in the image, as root,
 	  mkdir -p /autograder/source /autograder/submission; \
 	  python3 -m zipfile -e /tmp/autograder.zip /autograder/source; \
 	  cp solutions/01-pipe/*.c /autograder/submission/; \
-	  bash /autograder/source/setup.sh >/dev/null 2>&1 || echo "(setup.sh could not install packages here: they are in the image)"; \
 	  bash /autograder/source/run_autograder | tail -n 3; \
 	  jq -e ".score == 100 and .visibility == \"visible\"" /autograder/results/results.json >/dev/null && \
 	  echo "gradescope-test: run_autograder scored the reference 100 in the image"'
