@@ -62,6 +62,7 @@ lab_spawn() {
     if [[ -n $strace_calls ]]; then
         mapfile -t wrapper < <(lab_strace_command "$name" "$strace_calls")
         cmd+=("${wrapper[@]}")
+        : >"$LAB_RUN/$name.traced"      # lab_pid: the program is strace's child
     fi
     if [[ -n $valgrind ]]; then
         mapfile -t wrapper < <(lab_valgrind_command "$name" "$valgrind")
@@ -122,16 +123,22 @@ lab_scale_of() {
 }
 
 # lab_pid NAME: the program's pid (it waits until the program has started).
+# Under --strace it is strace's child, not strace itself.
 lab_pid() {
-    local name=$1
+    local name=$1 pid
     [[ -e $LAB_RUN/$name.spid ]] || { echo "lab_pid: $name was never spawned" >&2; return 2; }
     lab_wait_until "$(lab_seconds 5)" test -s "$LAB_RUN/$name.pid" ||
         lab_wait_until 1 test -s "$LAB_RUN/$name.status" || return 1
     if [[ -s $LAB_RUN/$name.pid ]]; then
-        cat "$LAB_RUN/$name.pid"
+        pid=$(cat "$LAB_RUN/$name.pid")
     else
-        lab_field "$name" pid
+        pid=$(lab_field "$name" pid)
     fi
+    if [[ -e $LAB_RUN/$name.traced ]]; then
+        _lab_traced_child() { pgrep -P "$pid" | head -n 1 | grep .; }
+        lab_wait_until "$(lab_seconds 5)" _lab_traced_child >/dev/null && pid=$(_lab_traced_child)
+    fi
+    echo "$pid"
 }
 
 # lab_finished NAME: true once NAME (and its supervisor) has ended.

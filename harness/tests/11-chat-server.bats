@@ -35,7 +35,7 @@ setup() {
 # up on SIGTERM leaks.
 teardown() {
     if [[ -e $LAB_RUN/server.spid ]] && ! lab_finished server; then
-        server_signal TERM
+        lab_signal server TERM
         lab_wait_exit server 5 || true
     fi
     lab_teardown
@@ -44,17 +44,6 @@ teardown() {
 # ---------------------------------------------------------------------------
 # Helpers (candidates for harness/lib/net.bash)
 # ---------------------------------------------------------------------------
-
-# server_signal SIGNAL: sends SIGNAL to chat_server itself (under strace,
-# lab_pid is strace's pid: the server is its child).
-server_signal() {
-    local pid
-    pid=$(lab_pid server) || return 1
-    if [[ $(ps -o comm= -p "$pid" 2>/dev/null) == strace ]]; then
-        pid=$(pgrep -P "$pid" | head -n 1)
-    fi
-    [[ -n $pid ]] && kill -s "$1" "$pid" 2>/dev/null
-}
 
 # start_server [ARGS...]: starts chat_server on $PORT with $SHM (and the
 # lab_spawn options in SERVER_OPTS), and waits for its readiness line.
@@ -114,7 +103,7 @@ leave() {
 # stop_server SIGNAL: sends SIGNAL and checks a clean end: exit status 0,
 # no process left, the object unlinked, the port free.
 stop_server() {
-    server_signal "$1"
+    lab_signal server "$1"
     lab_wait_exit server 5 ||
         lab_fail "chat_server to end within 5 s of SIG$1, children included" \
             "$(lab_describe server)" "§6: the parent stops every child, reaps them, then exits" \
@@ -363,6 +352,7 @@ stop_server() {
     wait_server_line "^chat_server: client 2 left\$" \
         "the garbage client (client 2) to come and go: \"chat_server: client 2 left\"" \
         "§4: a client's end of input means it leaves" || return
+    received a 17 || return     # 16 newlines, and the one added at the end
     expect_exactly a "$BATS_FILE_TMPDIR/garbage.expected" \
         "client a to receive the 4096 bytes unchanged (NUL and CR included), with a newline added at the end" \
         "§4: lines are bytes, not C strings; a last line without a newline gets one" || return
