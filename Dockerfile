@@ -55,6 +55,10 @@ FROM base AS student
 COPY --chown=student:student Makefile README.md .shellcheckrc ./
 COPY --chown=student:student docs/ docs/
 COPY bench/ bench/
+# The lab's workflows: classroom/ is for instructors to copy; both are checked
+# by the self-test.
+COPY --chown=student:student .github/ .github/
+COPY --chown=student:student classroom/ classroom/
 # The grader belongs to root: a tested program, which runs as student, can
 # neither edit the tests nor the library to change its score.
 COPY harness/ harness/
