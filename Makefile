@@ -12,13 +12,14 @@ EX     ?=
 SRC    ?= exercises
 FORMAT ?= text
 # Hint number for `make hint` (default: the next one not yet shown); for
-# `make stress`, the number of gradings (default 20).
+# `make stress`, the number of gradings (default 20); for `make
+# valgrind-factor`, the rounds (default 3).
 N      ?=
 # LOAD=1: `make stress` keeps the other CPUs busy meanwhile.
 LOAD   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help list status statement build grade grade-batch gradescope watch test stress bench hint reset clean clean-ipc
+.PHONY: help list status statement build grade grade-batch gradescope watch test stress valgrind-factor bench hint reset clean clean-ipc
 
 help: ## this list
 	@echo 'IPC Lab. Start with: make list, then make grade EX=01-pipe'
@@ -62,6 +63,9 @@ test: ## the grader's self-test: solutions pass, skeletons and broken variants f
 
 stress: ## grade SRC (default: solutions) N times (default 20), LOAD=1 with the other CPUs busy; failures per test
 	@$(HARNESS)/bin/lab-stress -n '$(or $(N),20)' $(if $(LOAD),-l) -s '$(if $(filter command line,$(origin SRC)),$(SRC),solutions)' $(EX)
+
+valgrind-factor: ## measure how much slower valgrind makes each exercise's valgrind tests (N rounds, default 3)
+	@$(HARNESS)/bin/lab-valgrind-factor -n '$(or $(N),3)' $(EX)
 
 bench: ## measure latency and throughput of every IPC mechanism (QUICK=1: under 30 s)
 	@$(MAKE) --no-print-directory -C '$(LAB_ROOT)/bench' run QUICK='$(QUICK)' SIZES='$(SIZES)' PLACEMENT='$(PLACEMENT)' OUT='$(LAB_ROOT)/results/bench'

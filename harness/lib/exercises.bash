@@ -44,6 +44,17 @@ lab_test_file() {
     echo "$LAB_HARNESS/tests/$1.bats"
 }
 
+# lab_tests_regex NAME...: a regex (for lab-grade -t) matching exactly the
+# tests named, and no other.
+lab_tests_regex() {
+    local name regex=""
+    for name; do
+        # shellcheck disable=SC2016 # the $ in the bracket is a literal dollar
+        regex+="${regex:+|}^$(printf '%s' "$name" | sed 's/[][\.|$(){}?+*^]/\\&/g')\$"
+    done
+    printf '%s\n' "$regex"
+}
+
 # lab_spec EXERCISE KEY: a header value from the exercise's test file.
 lab_spec() {
     sed -n "s/^# $2: *//p" "$(lab_test_file "$1")" | head -n 1

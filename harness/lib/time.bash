@@ -2,13 +2,28 @@
 #
 # LAB_TIMEOUT_SCALE (default 1) multiplies every bound: a learner on a slow
 # machine runs `make grade LAB_TIMEOUT_SCALE=3`.  Runs under valgrind are
-# scaled again by LAB_VALGRIND_SCALE (default 8, measured: see
-# docs/ARCHITECTURE.md).  Messages always print the scaled bound.
+# scaled again by LAB_VALGRIND_SCALE, which comes from a measured factor (see
+# _lab_valgrind_scale).  Messages always print the scaled bound.
 
 # shellcheck shell=bash
 
+# _lab_valgrind_scale: how much more time a run under valgrind gets.  How
+# much slower valgrind makes an exercise's tests is measured by
+# `make valgrind-factor` and recorded as "# valgrind-factor: F" in the
+# exercise's test file; bounds get twice that, and at least 4.  8 for a test
+# file without the figure.
+_lab_valgrind_scale() {
+    local file=${BATS_TEST_FILENAME:-} factor=""
+    [[ -n ${LAB_EXERCISE:-} && -n ${LAB_HARNESS:-} ]] && file=$LAB_HARNESS/tests/$LAB_EXERCISE.bats
+    [[ -n $file && -r $file ]] &&
+        factor=$(sed -n 's/^# valgrind-factor: *\([0-9][0-9.]*\).*/\1/p' "$file" | head -n 1)
+    [[ -n $factor ]] || { echo 8; return; }
+    awk -v f="$factor" 'BEGIN { s = 2 * f; if (s < 4) s = 4; printf "%d", (s == int(s)) ? s : int(s) + 1 }'
+}
+
 : "${LAB_TIMEOUT_SCALE:=1}"
-: "${LAB_VALGRIND_SCALE:=8}"
+# Set by the caller, it replaces the measured figure (the self-test does).
+: "${LAB_VALGRIND_SCALE:=$(_lab_valgrind_scale)}"
 
 # lab_seconds N [valgrind]: N seconds scaled, as a decimal number.
 lab_seconds() {

@@ -44,21 +44,17 @@ start_server() {
     while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
     (($#)) && shift && args=("$@")
     ((${#args[@]})) || args=(-p "$FIFO")
-    lab_spawn "$name" "${opts[@]}" -- "$SERVER" "${args[@]}" || return
-    lab_wait_output "$name" '^fifo_server: listening on ' 5 err ||
-        lab_fail "the line \"fifo_server: listening on PATH\" on stderr once the FIFO is open" \
-            "$(lab_describe "$name")" "§5 (readiness) and §3" "$(lab_show_output "$name")"
+    lab_start_server "$name" '^fifo_server: listening on ' \
+        "the line \"fifo_server: listening on PATH\" on stderr once the FIFO is open" \
+        "§5 (readiness) and §3" "${opts[@]}" -- "$SERVER" "${args[@]}"
 }
 
 # stop_server NAME SIGNAL: sends SIGNAL, waits for the end, checks exit 0.
 stop_server() {
     local name=$1 sig=${2:-TERM}
-    lab_signal "$name" "$sig"
-    lab_wait_exit "$name" 5 ||
-        lab_fail "fifo_server to exit soon after SIG$sig" "$(lab_describe "$name")" \
-            "§6: SIGINT and SIGTERM end the server, even while it waits for a client (hint 4)" \
-            "$(lab_show_output "$name")" || return
-    lab_assert_exit "$name" 0 "§6: after SIGINT or SIGTERM the server exits 0"
+    lab_stop_gracefully "$name" "$sig" 0 fifo_server \
+        "§6: SIGINT and SIGTERM end the server, even while it waits for a client (hint 4)" \
+        "§6: after SIGINT or SIGTERM the server exits 0"
 }
 
 # line_count FILE: how many newlines FILE holds (0 if it does not exist).

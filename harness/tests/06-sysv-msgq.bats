@@ -60,10 +60,9 @@ start_server() {
     while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
     (($#)) && shift && args=("$@")
     ((${#args[@]})) || args=(-k "$KEYPATH")
-    lab_spawn "$name" "${opts[@]}" -- "$SERVER" "${args[@]}" || return
-    lab_wait_output "$name" '^msgq_server: queue [0-9]+ ready for ' 5 err ||
-        lab_fail "the line \"msgq_server: queue MSQID ready for KEYPATH\" on stderr once the queue exists" \
-            "$(lab_describe "$name")" "§3 and §5 (readiness)" "$(lab_show_output "$name")" || return
+    lab_start_server "$name" '^msgq_server: queue [0-9]+ ready for ' \
+        "the line \"msgq_server: queue MSQID ready for KEYPATH\" on stderr once the queue exists" \
+        "§3 and §5 (readiness)" "${opts[@]}" -- "$SERVER" "${args[@]}" || return
     MSQID=$(sed -nE 's/^msgq_server: queue ([0-9]+) ready for .*/\1/p' "$LAB_RUN/$name.err" | head -n 1)
     queue_exists "$MSQID" ||
         lab_fail "a message queue with msqid $MSQID in /proc/sysvipc/msg (ipcs -q)" \
@@ -75,12 +74,9 @@ start_server() {
 stop_server() {
     local name=$1 sig=${2:-TERM}
     wait_in_msgrcv "$name" "msgq_server idle, waiting in msgrcv() for a request" "§4" || return
-    lab_signal "$name" "$sig"
-    lab_wait_exit "$name" 5 ||
-        lab_fail "msgq_server to exit soon after SIG$sig" "$(lab_describe "$name")" \
-            "§6: the handler sets a flag; msgrcv() fails with EINTR and the loop sees it (hint 4)" \
-            "$(lab_show_output "$name")" || return
-    lab_assert_exit "$name" 0 "§6: after SIGINT or SIGTERM the server exits 0" || return
+    lab_stop_gracefully "$name" "$sig" 0 msgq_server \
+        "§6: the handler sets a flag; msgrcv() fails with EINTR and the loop sees it (hint 4)" \
+        "§6: after SIGINT or SIGTERM the server exits 0" || return
     lab_assert_stderr_line "$name" "msgq_server: SIG$sig received: queue $MSQID removed" "§6"
 }
 

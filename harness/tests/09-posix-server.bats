@@ -34,21 +34,16 @@ setup() {
 start_server() {
     local name=$1
     shift
-    lab_spawn "$name" "$@" -- "$SERVER" -n "$PREFIX" || return
-    lab_wait_output "$name" '^posix_server: ready' 5 err ||
-        lab_fail "the line \"posix_server: ready: shared memory $PREFIX, ...\" on stderr once its objects exist" \
-            "$(lab_describe "$name")" "§3 and §6 (readiness)" "$(lab_show_output "$name")"
+    lab_start_server "$name" '^posix_server: ready' \
+        "the line \"posix_server: ready: shared memory $PREFIX, ...\" on stderr once its objects exist" \
+        "§3 and §6 (readiness)" "$@" -- "$SERVER" -n "$PREFIX"
 }
 
 # stop_server NAME: SIGTERM, then the server must exit 0 soon.
 stop_server() {
-    local name=$1
-    lab_signal "$name" TERM
-    lab_wait_exit "$name" 5 ||
-        lab_fail "posix_server to exit soon after SIGTERM" "$(lab_describe "$name")" \
-            "§7: no SA_RESTART, so sem_wait() fails with EINTR and the loop sees the flag (hint 5)" \
-            "$(lab_show_output "$name")" || return
-    lab_assert_exit "$name" 0 "§7: after SIGTERM the server exits 0"
+    lab_stop_gracefully "$1" TERM 0 posix_server \
+        "§7: no SA_RESTART, so sem_wait() fails with EINTR and the loop sees the flag (hint 5)" \
+        "§7: after SIGTERM the server exits 0"
 }
 
 # spawn_connected NAME: a client fed by the test (lab_input), connected:

@@ -64,13 +64,9 @@ server_alive() {
 # stop_server NAME: SIGTERM, then the server must exit 143 soon, the
 # registry gone (§7).
 stop_server() {
-    local name=$1
-    lab_signal "$name" TERM
-    lab_wait_exit "$name" 5 ||
-        lab_fail "cb_server to exit soon after SIGTERM" "$(lab_describe "$name")" \
-            "§7: the handler posts the work semaphore, so that sem_wait() returns and the loop sees the flag (hint 5)" \
-            "$(lab_show_output "$name")" || return
-    lab_assert_exit "$name" 143 "§7: after SIGTERM the server cleans up and exits 128 + 15"
+    lab_stop_gracefully "$1" TERM 143 cb_server \
+        "§7: the handler posts the work semaphore, so that sem_wait() returns and the loop sees the flag (hint 5)" \
+        "§7: after SIGTERM the server cleans up and exits 128 + 15"
 }
 
 # assert_call NAME LINE LOOK_AT: the client NAME exited 0 and printed exactly LINE.

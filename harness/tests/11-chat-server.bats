@@ -48,11 +48,10 @@ teardown() {
 # start_server [ARGS...]: starts chat_server on $PORT with $SHM (and the
 # lab_spawn options in SERVER_OPTS), and waits for its readiness line.
 start_server() {
-    lab_spawn server "${SERVER_OPTS[@]}" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" "$@"
-    lab_wait_output server "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" 5 err ||
-        lab_fail "the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
-            "$(lab_describe server)" "§2 and §3: bind, listen, then print the readiness line" \
-            "$(lab_show_output server)"
+    lab_start_server server "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
+        "the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
+        "§2 and §3: bind, listen, then print the readiness line" \
+        "${SERVER_OPTS[@]}" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" "$@"
 }
 
 # wait_server_line REGEX WHAT LOOK_AT: the server logs a line (stderr).
