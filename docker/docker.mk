@@ -18,13 +18,12 @@ DOCKER_BUILD_ARGS = --network host \
 	$(if $(IMAGE_UID),--build-arg STUDENT_UID=$(IMAGE_UID)) \
 	$(if $(IMAGE_GID),--build-arg STUDENT_GID=$(IMAGE_GID))
 
-# The same limits as the services in docker-compose.yml.
-DOCKER_RUN_LIMITS = --init --pids-limit 512 --shm-size 256m --ulimit nofile=1024:4096 \
-	--sysctl fs.mqueue.msg_max=64 --sysctl fs.mqueue.msgsize_max=65536 \
-	--sysctl kernel.msgmnb=65536
+# The limits of docker/run-limits (the same as the services in
+# docker-compose.yml), and an init process to reap what the lab leaves.
+DOCKER_RUN_LIMITS = --init $(shell grep -v '^\#' '$(DOCKER_ROOT)/docker/run-limits')
 DOCKER_RUN_ENV = -e LAB_LANG -e LAB_TIMEOUT_SCALE -e CI
 
-.PHONY: image image-student shell image-test gradescope-test
+.PHONY: image image-student shell image-test gradescope-test batch-docker-test
 
 image: ## build the lab image ipc-lab:lab (with solutions; IMAGE_UID/IMAGE_GID set student's ids)
 	@DOCKER='$(DOCKER)' '$(DOCKER_ROOT)/docker/make-base-image'
@@ -75,3 +74,6 @@ gradescope-test: image ## run Gradescope's run_autograder in the image, as root,
 	  bash /autograder/source/run_autograder | tail -n 3; \
 	  jq -e ".score == 100 and .visibility == \"visible\"" /autograder/results/results.json >/dev/null && \
 	  echo "gradescope-test: run_autograder scored the reference 100 in the image"'
+
+batch-docker-test: image-student ## grade a sample class with grade-batch in containers of the student image (no network)
+	@LAB_SELFTEST_DOCKER=yes '$(DOCKER_ROOT)/harness/selftest/run' 'batch: in containers'

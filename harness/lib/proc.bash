@@ -228,11 +228,28 @@ lab_status() {
     esac
 }
 
+# _lab_wait_for NAME SECONDS CHECK: polls CHECK for at most SECONDS, scaled
+# as NAME's bounds are.  When it gives up, the bound is kept for
+# lab_describe, so that the message says how long the grader waited.
+_lab_wait_for() {
+    local name=$1 bound
+    bound=$(lab_seconds "$2" "$(lab_scale_of "$name")")
+    rm -f -- "$LAB_RUN/$name.waited"
+    lab_wait_until "$bound" "$3" && return 0
+    echo "$bound" >"$LAB_RUN/$name.waited"
+    return 1
+}
+
 # lab_describe NAME: what happened to NAME, in words.
 lab_describe() {
     local name=$1 result signal
     if ! lab_finished "$name"; then
-        echo "it is still running"
+        if [[ -s $LAB_RUN/$name.waited ]]; then
+            echo "it is still running, and did not do that within $(cat "$LAB_RUN/$name.waited") s" \
+                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
+        else
+            echo "it is still running"
+        fi
         return
     fi
     result=$(lab_field "$name" result)
@@ -334,7 +351,7 @@ lab_descendants() {
 lab_wait_descendants() {
     local name=$1 count=$2
     _lab_has_descendants() { (($(lab_descendants "$name" | wc -l) >= count)); }
-    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_has_descendants
+    _lab_wait_for "$name" "${3:-5}" _lab_has_descendants
 }
 
 # lab_zombies NAME: "pid:name" of every zombie below NAME, while it runs.
@@ -376,7 +393,7 @@ lab_wait_output() {
         fi
         return 1
     }
-    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_printed
+    _lab_wait_for "$name" "${3:-5}" _lab_printed
 }
 
 # lab_wait_lines NAME COUNT SECONDS [out|err]: waits until NAME has printed
@@ -391,7 +408,7 @@ lab_wait_lines() {
         fi
         return 1
     }
-    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_has_lines
+    _lab_wait_for "$name" "${3:-5}" _lab_has_lines
 }
 
 # lab_start_server NAME READY EXPECTED LOOK_AT [SPAWN_OPTION...] -- COMMAND...:
@@ -525,7 +542,7 @@ lab_wait_file() {
         lab_finished "$name" && { [[ -e $path ]] || return 2; }
         return 1
     }
-    lab_wait_until "$(lab_seconds "${3:-5}" "$(lab_scale_of "$name")")" _lab_file_there
+    _lab_wait_for "$name" "${3:-5}" _lab_file_there
 }
 
 # lab_wait_reaped PID SECONDS: waits until a process is gone altogether
