@@ -3,6 +3,7 @@
 # Statement: exercises/01-pipe/README.md (the § numbers below are its sections).
 #
 # programs: pipe_relay
+# valgrind-factor: 4.2   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

@@ -3,6 +3,7 @@
 # Statement: exercises/02-task-pool/README.md (the § numbers below are its sections).
 #
 # programs: task_pool
+# valgrind-factor: 4.2   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

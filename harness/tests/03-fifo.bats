@@ -3,6 +3,7 @@
 # Statement: exercises/03-fifo/README.md (the § numbers below are its sections).
 #
 # programs: fifo_server fifo_client
+# valgrind-factor: 4.8   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

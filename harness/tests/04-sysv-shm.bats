@@ -6,6 +6,7 @@
 #
 # programs: shm_fork shm_server shm_client
 # common: shm_common.c
+# valgrind-factor: 4.7   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

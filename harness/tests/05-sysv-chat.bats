@@ -5,6 +5,7 @@
 #
 # programs: chat
 # ldlibs: -pthread
+# valgrind-factor: 3.7   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

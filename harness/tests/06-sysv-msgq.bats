@@ -3,6 +3,7 @@
 # Statement: exercises/06-sysv-msgq/README.md (the § numbers below are its sections).
 #
 # programs: msgq_server msgq_client
+# valgrind-factor: 4.9   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

@@ -6,6 +6,7 @@
 # programs: ring_producer ring_consumer
 # common: ring_common.c
 # ldlibs: -pthread
+# valgrind-factor: 4.5   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

@@ -5,6 +5,7 @@
 #
 # programs: mq_dispatch mq_worker
 # ldlibs: -lrt
+# valgrind-factor: 2.8   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

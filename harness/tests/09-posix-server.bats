@@ -5,6 +5,7 @@
 #
 # programs: posix_server posix_client
 # ldlibs: -lrt -pthread
+# valgrind-factor: 4.7   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

@@ -7,6 +7,7 @@
 # programs: cb_server cb_client
 # libraries: libplugin.so
 # ldlibs: -ldl -pthread
+# valgrind-factor: 5.8   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 

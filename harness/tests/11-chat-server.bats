@@ -5,6 +5,7 @@
 #
 # programs: chat_server
 # ldlibs: -lrt
+# valgrind-factor: 2.2   (how much slower valgrind makes its valgrind tests: make valgrind-factor)
 
 load "$LAB_HARNESS/lib/lab"
 
