@@ -30,12 +30,15 @@ ENV LANG=en_US.UTF-8
 
 # The learner's account. Its uid/gid can be fixed at build time, and the
 # entrypoint can also make it follow the owner of a bind-mounted exercises/.
+# Its home can be traversed (0711): grade-batch runs each container under a
+# uid of its own, which must reach the lab in /home/student/lab.
 ARG STUDENT_UID=1000
 ARG STUDENT_GID=1000
 RUN groupadd --non-unique --gid "$STUDENT_GID" student \
  && useradd --non-unique --uid "$STUDENT_UID" --gid "$STUDENT_GID" \
         --create-home --shell /bin/bash student \
- && install -d -o student -g student /home/student/lab
+ && install -d -o student -g student /home/student/lab \
+ && chmod 0711 /home/student
 
 COPY docker/entrypoint /usr/local/bin/lab-entrypoint
 COPY docker/banner /etc/ipc-lab/banner
