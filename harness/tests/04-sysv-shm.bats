@@ -67,11 +67,13 @@ ftok_key() {
     printf '0x%08x\n' $(((0x53 << 24) | ((dev & 0xff) << 16) | (ino & 0xffff)))
 }
 
-# assert_segment_gone SHMID EXPECTED LOOK_AT: the segment no longer exists
-# (removes it if it does, so that teardown does not report it twice).
+# assert_segment_gone SHMID EXPECTED LOOK_AT: the segment no longer exists,
+# or ends within a moment if it is marked for removal (lab_shm_wait_gone
+# tells why it may outlive its last process briefly).  Removes it if it
+# is still there, so that teardown does not report it twice.
 assert_segment_gone() {
     local shmid=$1
-    [[ -z $(shm_field "$shmid" key) ]] && return 0
+    lab_shm_wait_gone "$shmid" && return 0
     local what
     what=$(shm_describe "$shmid")
     ipcrm -m "$shmid" 2>/dev/null
