@@ -106,11 +106,20 @@ lab_spawn() {
 }
 
 # lab_input NAME TEXT...: writes each TEXT as a line to NAME's stdin pipe.
+# Fails, saying so, when nobody reads that pipe any more.  The write is
+# made in a subshell that ignores SIGPIPE, so that it fails with EPIPE
+# instead of killing the test; the test's own shell keeps SIGPIPE as it is,
+# since ignored signals pass on to every program it starts.
 lab_input() {
     local name=$1 fd=${LAB_INPUT_FD[$1]:-}
     shift
     [[ -n $fd ]] || { echo "lab_input: $name was not spawned with --in-pipe" >&2; return 2; }
-    printf '%s\n' "$@" >&"$fd"
+    (
+        trap '' PIPE
+        printf '%s\n' "$@" >&"$fd"
+    ) 2>/dev/null && return 0
+    lab_fail "$name to read its standard input (the grader writes lines to it)" \
+        "nobody reads it any more: $(lab_describe "$name")"
 }
 
 # lab_close_input NAME: closes the test's end of NAME's stdin pipe (EOF).

@@ -15,3 +15,10 @@ load "$LAB_HARNESS/lib/lab"
     lab_run relay --in /dev/null -- "$LAB_BIN/pipe_relay"
     lab_signal relay TERM
 }
+
+# points: 1
+@test "steps: input for a program that has ended says so" {
+    lab_spawn relay --in-pipe -- "$LAB_BIN/pipe_relay" -x # a usage error: it ends at once
+    lab_wait_until 5 lab_finished relay # (lab_wait_exit would close the input)
+    lab_input relay "a line nobody reads"
+}
