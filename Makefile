@@ -15,8 +15,10 @@ FORMAT ?= text
 # `make stress`, the number of gradings (default 20); for `make
 # valgrind-factor`, the rounds (default 3).
 N      ?=
-# LOAD=1: `make stress` keeps the other CPUs busy meanwhile.
+# LOAD=1: `make stress` keeps the other CPUs busy meanwhile; PROC=1: it
+# reads every process's /proc files in a loop meanwhile (races show up).
 LOAD   ?=
+PROC   ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help list status statement build grade grade-batch gradescope watch test stress valgrind-factor bench hint reset clean clean-ipc
@@ -61,8 +63,8 @@ reset: ## put EX's skeleton back (your files are saved in exercises/.lab/saved/)
 test: ## the grader's self-test: solutions pass, skeletons and broken variants fail
 	@$(HARNESS)/selftest/run
 
-stress: ## grade SRC (default: solutions) N times (default 20), LOAD=1 with the other CPUs busy; failures per test
-	@$(HARNESS)/bin/lab-stress -n '$(or $(N),20)' $(if $(LOAD),-l) -s '$(if $(filter command line,$(origin SRC)),$(SRC),solutions)' $(EX)
+stress: ## grade SRC (default: solutions) N times (default 20), LOAD=1 with the other CPUs busy, PROC=1 beside a /proc reader; failures per test
+	@$(HARNESS)/bin/lab-stress -n '$(or $(N),20)' $(if $(LOAD),-l) $(if $(PROC),-p) -s '$(if $(filter command line,$(origin SRC)),$(SRC),solutions)' $(EX)
 
 valgrind-factor: ## measure how much slower valgrind makes each exercise's valgrind tests (N rounds, default 3)
 	@$(HARNESS)/bin/lab-valgrind-factor -n '$(or $(N),3)' $(EX)
