@@ -174,7 +174,9 @@ lab_ipc_report_and_remove() {
     new=$(lab_ipc_new)
     if [[ $new == *sysv-shm* ]]; then # let marked segments end first (above)
         while read -r kind id; do
-            [[ $kind == sysv-shm ]] && lab_shm_wait_gone "${id%%:*}"
+            if [[ $kind == sysv-shm ]]; then
+                lab_shm_wait_gone "${id%%:*}" || : # still there: reported below
+            fi
         done <<<"$new"
         new=$(lab_ipc_new)
     fi
