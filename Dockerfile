@@ -47,6 +47,9 @@ COPY docker/banner.zh /etc/ipc-lab/banner.zh
 # Pristine exercises (root-owned, so read-only for student): the entrypoint seeds
 # an empty bind mount of /home/student/lab/exercises from here.
 COPY exercises/ /opt/ipc-lab/exercises/
+# COPY keeps the build context's file modes: a checkout made under umask 002,
+# or opened up with chmod, would leave these writable by everyone.
+RUN chmod -R go-w /opt/ipc-lab /usr/local/bin/lab-entrypoint /etc/ipc-lab
 
 WORKDIR /home/student/lab
 ENTRYPOINT ["/usr/local/bin/lab-entrypoint"]
@@ -65,6 +68,7 @@ COPY --chown=student:student classroom/ classroom/
 # The grader belongs to root: a tested program, which runs as student, can
 # neither edit the tests nor the library to change its score.
 COPY harness/ harness/
+RUN chmod -R go-w harness bench
 COPY --chown=student:student exercises/ exercises/
 USER student
 

@@ -30,9 +30,14 @@ image: ## build the lab image ipc-lab:lab (with solutions; IMAGE_UID/IMAGE_GID s
 	$(DOCKER) build $(DOCKER_BUILD_ARGS) --target lab -t $(IMAGE_LAB) '$(DOCKER_ROOT)'
 	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE_LAB)
 
-image-student: ## build ipc-lab:student (no solutions) and prove no layer holds solutions/
+image-student: ## build ipc-lab:student (no solutions), prove no layer holds solutions/ and that only root can change the grader
 	@DOCKER='$(DOCKER)' '$(DOCKER_ROOT)/docker/make-base-image'
 	$(DOCKER) build $(DOCKER_BUILD_ARGS) --target student -t $(IMAGE_STUDENT) '$(DOCKER_ROOT)'
+	@writable=$$($(DOCKER) run --rm --user 0 --entrypoint find $(IMAGE_STUDENT) /home/student/lab/harness \
+	    /home/student/lab/bench /opt/ipc-lab /usr/local/bin/lab-entrypoint /etc/ipc-lab \
+	    \( ! -user root -o -perm /022 \) -print) && [ -z "$$writable" ] || \
+	  { echo "image-student: the grader's files must belong to root and be writable by root only:" >&2; \
+	    printf '%s\n' "$$writable" | head -n 5 >&2; exit 1; }
 	@$(DOCKER) run --rm --entrypoint test $(IMAGE_STUDENT) ! -e /home/student/lab/solutions || \
 	  { echo "image-student: /home/student/lab/solutions exists in $(IMAGE_STUDENT)" >&2; exit 1; }
 	@set -eu; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
