@@ -142,19 +142,20 @@ lab_ipc_remove() {
 # space, and the segment goes when that reader lets go.  So a marked segment
 # still listed is waited for, briefly, before it counts as left behind.
 
-# lab_shm_perms SHMID: the segment's perms column (octal; nothing if there
-# is no such segment).
-lab_shm_perms() {
-    awk -v id="$1" '
+# lab_shm_field SHMID COLUMN: one column of /proc/sysvipc/shm for that
+# segment, by its header's name (key, perms (octal), size, nattch, cpid...);
+# nothing if there is no such segment.
+lab_shm_field() {
+    awk -v id="$1" -v col="$2" '
         NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        $(c["shmid"]) == id { print $(c["perms"]) }' /proc/sysvipc/shm 2>/dev/null
+        $(c["shmid"]) == id { print $(c[col]) }' /proc/sysvipc/shm 2>/dev/null
 }
 
 # _lab_shm_settled SHMID: 0 once the segment is gone; 2 (stop waiting) if
 # it is there and not marked, since it will not go by itself; 1 meanwhile.
 _lab_shm_settled() {
     local perms
-    perms=$(lab_shm_perms "$1")
+    perms=$(lab_shm_field "$1" perms)
     [[ -z $perms ]] && return 0
     (((8#$perms & 8#1000) == 0)) && return 2
     return 1
@@ -164,7 +165,7 @@ _lab_shm_settled() {
 # marked-for-removal end (at most 2 s, scaled); 1 if it is still there.
 lab_shm_wait_gone() {
     lab_wait_until "$(lab_seconds 2)" _lab_shm_settled "$1"
-    [[ -z $(lab_shm_perms "$1") ]]
+    [[ -z $(lab_shm_field "$1" perms) ]]
 }
 
 # lab_ipc_report_and_remove: describes every new object, removes it, and

@@ -36,14 +36,6 @@ setup() {
 # segment": another grading may create segments at the same time.
 # ---------------------------------------------------------------------------
 
-# shm_field SHMID COLUMN: one column of /proc/sysvipc/shm for that segment
-# (nothing if there is no such segment).
-shm_field() {
-    awk -v id="$1" -v col="$2" '
-        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        $(c["shmid"]) == id { print $(c[col]) }' /proc/sysvipc/shm
-}
-
 # shm_created_by PID: the shmids of the segments PID created (cpid column).
 shm_created_by() {
     awk -v pid="$1" '
@@ -54,10 +46,10 @@ shm_created_by() {
 # shm_describe SHMID: the segment as ipcs would show it, for messages.
 shm_describe() {
     local key
-    key=$(shm_field "$1" key)
+    key=$(lab_shm_field "$1" key)
     [[ -n $key ]] || { echo "no segment with shmid $1"; return; }
     printf 'shmid %s: key 0x%08x, perms %s, size %s, nattch %s\n' "$1" $((key & 0xffffffff)) \
-        "$(shm_field "$1" perms)" "$(shm_field "$1" size)" "$(shm_field "$1" nattch)"
+        "$(lab_shm_field "$1" perms)" "$(lab_shm_field "$1" size)" "$(lab_shm_field "$1" nattch)"
 }
 
 # ftok_key PATH: what glibc's ftok(PATH, 'S') returns, as 0x%08x.
@@ -170,9 +162,9 @@ conversation() {
         lab_fail "one segment created by shm_fork (pid $pid) while it runs" \
             "$(wc -w <<<"$ids") segment(s) in /proc/sysvipc/shm with cpid $pid" "§3" || return
     shmid=$ids
-    perms=$(shm_field "$shmid" perms)
-    [[ $(shm_field "$shmid" key) == 0 && $(shm_field "$shmid" size) == 4096 &&
-        $(shm_field "$shmid" nattch) == 2 ]] ||
+    perms=$(lab_shm_field "$shmid" perms)
+    [[ $(lab_shm_field "$shmid" key) == 0 && $(lab_shm_field "$shmid" size) == 4096 &&
+        $(lab_shm_field "$shmid" nattch) == 2 ]] ||
         lab_fail "key 0 (IPC_PRIVATE), 4096 bytes, attached by the parent and the child (nattch 2)" \
             "$(shm_describe "$shmid")" "§3" || return
     (((8#$perms & 8#1000) != 0)) ||
@@ -212,14 +204,14 @@ conversation() {
         lab_fail "the ready line to say key $want, ftok(\"$SHM_PATH\", 'S')" "it says $KEY" \
             "§4: the key is ftok(PATH, 'S'); print it as 0x%08x" "$(lab_show_output server)" || return
     local key
-    key=$(shm_field "$SHMID" key)
+    key=$(lab_shm_field "$SHMID" key)
     [[ -n $key ]] ||
         lab_fail "segment $SHMID (from the ready line) in /proc/sysvipc/shm" "there is none" "§4" || return
-    [[ $(printf '0x%08x' $((key & 0xffffffff))) == "$want" && $(shm_field "$SHMID" size) == 4096 &&
-        $(shm_field "$SHMID" perms) == 600 ]] ||
+    [[ $(printf '0x%08x' $((key & 0xffffffff))) == "$want" && $(lab_shm_field "$SHMID" size) == 4096 &&
+        $(lab_shm_field "$SHMID" perms) == 600 ]] ||
         lab_fail "segment $SHMID with key $want, 4096 bytes, perms 600" "$(shm_describe "$SHMID")" \
             "§4: shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600)" || return
-    [[ $(shm_field "$SHMID" nattch) == 1 ]] ||
+    [[ $(lab_shm_field "$SHMID" nattch) == 1 ]] ||
         lab_fail "nattch 1 while the server waits for a client (only the server attached)" \
             "$(shm_describe "$SHMID")" "§4: the server attaches once with shmat()" || return
     lab_run client -- "$CLIENT" -p "$SHM_PATH"
@@ -234,7 +226,7 @@ conversation() {
     lab_wait_output client '^message 1$' 5 ||
         lab_fail "the client to print \"message 1\"" "$(lab_describe client)" "§4 and §5" \
             "$(lab_show_output client out)" "$(lab_show_output client)" || return
-    [[ $(shm_field "$SHMID" nattch) == 2 ]] ||
+    [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
         lab_fail "nattch 2 while the server and the client talk" "$(shm_describe "$SHMID")" \
             "§4: the client attaches the server's segment (shmget with the same key, then shmat)" || return
     lab_signal server INT
@@ -269,7 +261,7 @@ conversation() {
     grep -qE "^shm_server: key $KEY is in use: is another shm_server running on .+\\?\$" "$LAB_RUN/second.err" ||
         lab_fail "the line \"shm_server: key $KEY is in use: is another shm_server running on PATH?\" on stderr" \
             "no such line" "§4" "$(lab_show_output second)" || return
-    [[ $(shm_field "$SHMID" nattch) == 1 ]] ||
+    [[ $(lab_shm_field "$SHMID" nattch) == 1 ]] ||
         lab_fail "the first server's segment $SHMID still there, attached once (by the first server)" \
             "$(shm_describe "$SHMID")" \
             "§4: a server that could not create the segment never attaches it and never removes it: it is not its own" ||
