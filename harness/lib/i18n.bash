@@ -41,7 +41,7 @@ lab_text() {
         results) echo "结果文件" ;;
         skipped) echo "已跳过（跳过的测试不得分）" ;;
         broke-off) echo "评分器没能运行这个测试（测试运行中断）：" ;;
-        no-message) echo "测试停在下面这一步：它失败了，却没有自己的说明。如果这一步是向你的某个进程发信号，那个进程多半已经结束；否则是评分器的缺陷（请连同这段信息报告）：" ;;
+        no-message) echo "测试停在下面这一步：它失败了，却没有自己的说明。这多半是评分器的缺陷（请连同这段信息报告）：" ;;
         in-seconds) echo "用时" ;;
         *) echo "$1" ;;
         esac
@@ -57,7 +57,7 @@ lab_text() {
         results) echo "results" ;;
         skipped) echo "skipped (a skipped test earns no points)" ;;
         broke-off) echo "the grader did not get to run this test (the test run broke off):" ;;
-        no-message) echo "the test stopped at this step, which failed without a message of its own. If the step signals one of your processes, that process had most likely ended already; otherwise it is a grader bug (please report it with this message):" ;;
+        no-message) echo "the test stopped at this step, which failed without a message of its own: most likely a grader bug (please report it with this message):" ;;
         in-seconds) echo "in" ;;
         *) echo "$1" ;;
         esac

@@ -390,6 +390,15 @@ lab_signal() {
     lab_fail "$1 still running, to be sent SIG${2#SIG}" "$(lab_describe "$1")"
 }
 
+# lab_signal_pid PID SIGNAL WHAT [LOOK_AT]: sends SIGNAL to a process the
+# test found rather than started (a child or worker of the learner's
+# program), WHAT naming it for the message.  Fails, saying so, if that
+# process has already ended.
+lab_signal_pid() {
+    kill -s "$2" "$1" 2>/dev/null && return 0
+    lab_fail "$3 (pid $1) still running, to be sent SIG${2#SIG}" "it had already ended" "${4:-}"
+}
+
 # lab_wait_output NAME REGEX SECONDS [out|err]: waits until a line of NAME's
 # stdout (or stderr) matches the extended REGEX (readiness).  Returns 1 if
 # the bound passes first, or if NAME ends without having printed it.

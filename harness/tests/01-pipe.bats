@@ -151,7 +151,7 @@ assert_relay_ended() {
     local child
     child=$(lab_descendants killed | head -n 1)
     [[ -n $child ]] || lab_fail "a child process below pipe_relay" "none was found" "§3" || return
-    kill -TERM "$child"
+    lab_signal_pid "$child" TERM "the child of pipe_relay" "§3"
     lab_wait_exit killed 5 || true
     lab_assert_exit killed 143 \
         "§5: after waitpid(), WIFSIGNALED/WTERMSIG give the signal; exit with 128 + its number (hint 4)"
@@ -209,7 +209,7 @@ assert_relay_ended() {
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$parent" S || true
     kill -USR1 "$parent" 2>/dev/null || true
     lab_wait_output relay '^pipe_relay: forwarded [0-9]+ bytes$' 5 err || true
-    kill -CONT "$(lab_pid reader)"
+    lab_signal reader CONT
     lab_wait_exit relay 15 || true
     lab_wait_exit reader 15 || true
     assert_relay_ended relay

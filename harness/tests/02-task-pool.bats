@@ -304,7 +304,7 @@ assert_pool_ended() {
     [[ -n $victim ]] && lab_descendants pool | grep -qx "$victim" ||
         lab_fail "worker 1 to be a child of task_pool, with the pid it logs" "pid '$victim' is not below task_pool" "§4" \
             "$(lab_show_output pool out)" || return
-    kill -KILL "$victim"
+    lab_signal_pid "$victim" KILL "worker 1" "§4"
     lab_wait_output pool "^task_pool: worker 1 \\(pid $victim\\) died$" 2 err ||
         lab_fail "the line \"task_pool: worker 1 (pid $victim) died\" on stderr soon after worker 1 was killed, while the parent waits for input" \
             "$(lab_describe pool)" \
@@ -343,7 +343,8 @@ assert_pool_ended() {
             "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
     local w0 w1 parent
     w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
-    kill -STOP "$w0" "$w1"
+    lab_signal_pid "$w0" STOP "worker 0" "§4"
+    lab_signal_pid "$w1" STOP "worker 1" "§4"
     # 20000 more tasks (40000 bytes: the input pipe holds them all). With both
     # workers stopped, worker 0's pipe is full first (8192 messages of 8
     # bytes): the parent blocks in write(), at task 16386.
@@ -354,13 +355,13 @@ assert_pool_ended() {
         lab_fail "the parent blocked in write() on a full pipe, with both workers stopped" \
             "$(lab_describe pool); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
             "§5: one write() of 8 bytes per task, blocking" "$(lab_show_output pool)" || return
-    kill -KILL "$w0"
+    lab_signal_pid "$w0" KILL "worker 0" "§4"
     lab_wait_output pool "^task_pool: worker 0 \\(pid $w0\\) died$" 3 err ||
         lab_fail "the line \"task_pool: worker 0 (pid $w0) died\" on stderr, and task_pool still running" \
             "$(lab_describe pool)" \
             "§8: ignore SIGPIPE; then write() to a pipe without reader fails with EPIPE instead of killing the parent (hint 7)" \
             "$(lab_show_output pool)" || return
-    kill -CONT "$w1"
+    lab_signal_pid "$w1" CONT "worker 1" "§4"
     lab_close_input pool
     lab_wait_exit pool 10 || true
     lab_assert_finished pool "task_pool to finish once worker 1 runs again" "§8" || return

@@ -136,18 +136,18 @@ assert_replies() {
     # answers A first, while only B is waiting: a reply that is not typed
     # with A's pid goes to B.
     local a b
-    kill -STOP "$(lab_pid server)"
+    lab_signal server STOP
     lab_spawn first -- "$CLIENT" -k "$KEYPATH" add 1 1
     a=$(lab_pid first)
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$a" '*msgrcv*' 70 || true
-    kill -STOP "$a"
+    lab_signal first STOP
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$a" T || true
     lab_spawn second -- "$CLIENT" -k "$KEYPATH" add 2 2
     b=$(lab_pid second)
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$b" '*msgrcv*' 70 || true
-    kill -CONT "$(lab_pid server)"
+    lab_signal server CONT
     lab_wait_exit second 5 || true
-    kill -CONT "$a"
+    lab_signal first CONT
     lab_wait_exit first 5 || true
     assert_replies second "client B's own reply (add 2 2), although client A's reply came first" \
         "§4 and §5: mtype of a reply = the pid of the client that asked; msgrcv() with msgtyp = own pid (hint 2)" \
@@ -282,13 +282,13 @@ assert_replies() {
     # The server is stopped: the request stays in the queue, unanswered.
     local spid
     spid=$(lab_pid server) || return
-    kill -STOP "$spid"
+    lab_signal server STOP
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
     lab_spawn client -- "$CLIENT" -k "$KEYPATH" add 1 2
-    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { kill -CONT "$spid"; return 1; }
+    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { kill -CONT "$spid" 2>/dev/null || :; return 1; }
     # Now the server goes away: it handles SIGTERM first, removes the queue.
-    kill -TERM "$spid"
-    kill -CONT "$spid"
+    lab_signal server TERM
+    lab_signal server CONT
     lab_wait_exit server 5 || true
     lab_assert_exit server 0 "§6: SIGTERM, even with a request waiting: remove the queue and exit 0" || return
     lab_wait_exit client 5 ||

@@ -103,16 +103,16 @@ expected_jobs() {
     # The dispatcher is stopped while the workers start, so that none of them
     # comes too late: each one opens the queue and drains it, then they all wait.
     dpid=$(lab_pid dispatch) || return
-    kill -STOP "$dpid"
+    lab_signal dispatch STOP
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
     for k in 1 2 3; do
         lab_spawn "worker$k" -- "$WORKER" -q "$Q" -t "$t" -i "$k"
     done
     for k in 1 2 3; do
         blocked_in_mq "worker$k" "worker $k waiting in mq_timedreceive() for a job" "§6" ||
-            { kill -CONT "$dpid"; return 1; }
+            { kill -CONT "$dpid" 2>/dev/null || :; return 1; }
     done
-    kill -CONT "$dpid"
+    lab_signal dispatch CONT
     finish_dispatch dispatch 1000 || return
     local total=0 n
     : >"$BATS_TEST_TMPDIR/all"

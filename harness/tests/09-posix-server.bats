@@ -263,13 +263,13 @@ assert_replies() {
     start_server server || return
     local spid
     spid=$(lab_pid server) || return
-    kill -STOP "$spid"
+    lab_signal server STOP
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
     # The first client takes the free area and waits for a greeting; the
     # second one waits for the area, which nobody gives back.
     lab_run stuck --wait 6 --in /dev/null -- "$CLIENT" -n "$PREFIX" -t 1
     lab_run stuck2 --wait 6 --in /dev/null -- "$CLIENT" -n "$PREFIX" -t 1
-    kill -CONT "$spid"
+    lab_signal server CONT
     local name
     for name in stuck stuck2; do
         lab_assert_finished "$name" "posix_client -t 1 to give up about 1 s after the server stopped answering" \

@@ -17,6 +17,15 @@ load "$LAB_HARNESS/lib/lab"
 }
 
 # points: 1
+@test "steps: a signal for a child found below a program, once ended, says so" {
+    local child
+    bash -c 'exit 0' &
+    child=$!
+    wait "$child" || :
+    lab_signal_pid "$child" TERM "the child of pipe_relay" "§3"
+}
+
+# points: 1
 @test "steps: input for a program that has ended says so" {
     lab_spawn relay --in-pipe -- "$LAB_BIN/pipe_relay" -x # a usage error: it ends at once
     lab_wait_until 5 lab_finished relay # (lab_wait_exit would close the input)
