@@ -35,7 +35,9 @@ image-student: ## build ipc-lab:student (no solutions), prove no layer holds sol
 	$(DOCKER) build $(DOCKER_BUILD_ARGS) --target student -t $(IMAGE_STUDENT) '$(DOCKER_ROOT)'
 	@writable=$$($(DOCKER) run --rm --user 0 --entrypoint find $(IMAGE_STUDENT) /home/student/lab/harness \
 	    /home/student/lab/bench /opt/ipc-lab /usr/local/bin/lab-entrypoint /etc/ipc-lab \
-	    \( ! -user root -o -perm /022 \) -print) && [ -z "$$writable" ] || \
+	    \( ! -user root -o -perm /022 \) -print) || \
+	  { echo "image-student: could not list the grader's files in $(IMAGE_STUDENT) (docker run or find failed, above)" >&2; exit 1; }; \
+	[ -z "$$writable" ] || \
 	  { echo "image-student: the grader's files must belong to root and be writable by root only:" >&2; \
 	    printf '%s\n' "$$writable" | head -n 5 >&2; exit 1; }
 	@$(DOCKER) run --rm --entrypoint test $(IMAGE_STUDENT) ! -e /home/student/lab/solutions || \
