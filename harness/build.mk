@@ -54,6 +54,8 @@ TOOLS := $(patsubst $(TOOLS_DIR)/%.c,$(TOOLS_OUT)/%,$(wildcard $(TOOLS_DIR)/*.c)
 
 tools: $(TOOLS)
 
-$(TOOLS_OUT)/%: $(TOOLS_DIR)/%.c
+# Headers: copies of an exercise's given header (callbacks.h), for a tool
+# that plays a part in that exercise's protocol.
+$(TOOLS_OUT)/%: $(TOOLS_DIR)/%.c $(wildcard $(TOOLS_DIR)/*.h)
 	@mkdir -p $(TOOLS_OUT)
-	$(CC) -std=gnu17 -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu17 -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<

@@ -19,6 +19,7 @@
 : "${LAB_RUN_BOUND:=5}"           # seconds lab_run waits by default
 
 declare -gA LAB_INPUT_FD=()
+declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 
 # lab_spawn NAME [options] -- COMMAND [ARG...]
 #   --in FILE        standard input from FILE (default /dev/null)
@@ -211,12 +212,16 @@ lab_stop() {
     return 0
 }
 
-# lab_stop_all: lab_stop for every spawn of this test (used by teardown).
+# lab_stop_all: lab_stop for every spawn of this test (used by teardown);
+# LAB_STOPPED_AT_END names those that were still running.
 lab_stop_all() {
-    local spid_file
+    local spid_file name
+    LAB_STOPPED_AT_END=()
     for spid_file in "$LAB_RUN"/*.spid; do
         [[ -e $spid_file ]] || continue
-        lab_stop "$(basename "$spid_file" .spid)"
+        name=$(basename "$spid_file" .spid)
+        lab_finished "$name" || LAB_STOPPED_AT_END+=("$name")
+        lab_stop "$name"
     done
 }
 
@@ -494,6 +499,12 @@ lab_blocked_in() {
     [[ $wchan == 0 || -z $wchan ]] || return 1
     read -r nr rest <"/proc/$pid/syscall" 2>/dev/null || return 1
     lab_proc_state "$pid" S && [[ $nr == "$want" ]]
+}
+
+# lab_blocked_in_sem_wait PID: waits in sem_wait() (a futex wait), on a
+# POSIX semaphore or anything else built on a futex.
+lab_blocked_in_sem_wait() {
+    lab_blocked_in "$1" '*futex*' 202
 }
 
 # lab_blocked_in_pipe_write PID: blocked writing to a full pipe (the wait

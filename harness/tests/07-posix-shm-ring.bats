@@ -35,9 +35,6 @@ setup() {
 shm_exists() { [[ -e /dev/shm/${1#/} ]]; }
 sem_exists() { [[ -e /dev/shm/sem.${1#/} ]]; }
 
-# blocked_in_sem_wait PID: waits in sem_wait() (a futex wait).
-blocked_in_sem_wait() { lab_blocked_in "$1" '*futex*' 202; }
-
 # blocked_in_read PID: waits in read() on an empty pipe.
 blocked_in_read() { lab_blocked_in "$1" '*pipe_read*' 0; }
 
@@ -185,7 +182,7 @@ transfer() {
     lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9 >/dev/null' _ "$fifo"
     start_consumer cons --out "$fifo" || return
     lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
-    wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" blocked_in_sem_wait \
+    wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" lab_blocked_in_sem_wait \
         "§4: sem_wait() on free_slots" || return
     lab_signal cons INT
     assert_ends cons 5 130 "ring_consumer to exit 130 soon after SIGINT, although its write() was blocked" \
@@ -200,7 +197,7 @@ transfer() {
 # points: 10
 @test "a side still waiting for its partner removes the names on SIGTERM or SIGINT" {
     start_consumer cons || return
-    wait_until_blocked cons "wait in sem_wait() for a producer" blocked_in_sem_wait "§3" || return
+    wait_until_blocked cons "wait in sem_wait() for a producer" lab_blocked_in_sem_wait "§3" || return
     lab_signal cons TERM
     assert_ends cons 5 143 "ring_consumer to exit 143 soon after SIGTERM" "§6" || return
     lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" \

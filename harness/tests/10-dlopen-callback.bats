@@ -114,6 +114,54 @@ assert_call() {
     stop_server server
 }
 
+# The lock test's steps, with the grader's cb_lockholder (harness/tools/) as
+# a second client that holds the registry's lock as long as the test wants.
+LOCKED="§3 and §4 step 2: sem_wait(free_slots), sem_wait(lock), and only then look for a FREE slot and mark it REGISTERED, before sem_post(lock) (hint 2)"
+
+# holder_says NAME REGEX WHAT: the holder prints a line matching REGEX (its
+# answer to the last command) soon.
+holder_says() {
+    lab_wait_output "$1" "$2" 5 ||
+        lab_fail "the grader's cb_lockholder to $3" "$(lab_describe "$1")" \
+            "§3: the registry's layout and semaphores as callbacks.h and the table give them" \
+            "$(lab_show_output "$1")"
+}
+
+# points: 10
+@test "a client looks for a FREE slot and claims it under the lock: while another process holds the lock, it waits" {
+    start_server || return
+    local spid cpid states slot
+    spid=$(lab_pid server)
+    lab_spawn holder --in-pipe -- "$LAB_TOOLS/cb_lockholder" -n "$SHM" || return
+    holder_says holder '^holding the lock$' "take a slot's token and the lock, as a client does" || return
+    # A client started now must wait for the lock, with every slot still FREE.
+    lab_spawn c -- "$CLIENT" -n "$SHM" reverse locked-out || return
+    cpid=$(lab_pid c) || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$cpid" ||
+        lab_fail "cb_client to wait in sem_wait() while another process holds the registry's lock" \
+            "$(lab_describe c)" "$LOCKED" "$(lab_show_output c)" || return
+    lab_input holder claim || return
+    holder_says holder '^(claimed slot [0-9]+|no FREE slot)$' "claim a FREE slot" || return
+    states=$(sed -n 's/^slots: //p' "$LAB_RUN/holder.out")
+    [[ $states == "FREE FREE FREE FREE" ]] ||
+        lab_fail "every slot still FREE while another process held the lock" \
+            "the slots were $states: cb_client changed a slot without holding the lock" "$LOCKED" || return
+    # The holder took slot 0 and let go of the lock: the client takes another.
+    lab_wait_exit c 5 || true
+    assert_call c "reverse(locked-out) = tuo-dekcol (ran in pid $spid)" "$LOCKED" || return
+    lab_input holder check || return
+    holder_says holder '^slot [0-9]+: ' "check that its slot is still its own" || return
+    slot=$(grep -E '^slot [0-9]+: ' "$LAB_RUN/holder.out")
+    [[ $slot == *": kept" ]] ||
+        lab_fail "cb_client to leave alone the slot another process claimed while it waited for the lock" \
+            "${slot/taken over/taken over by cb_client}: it chose its slot before it held the lock" "$LOCKED" || return
+    lab_close_input holder
+    lab_wait_exit holder 5 || true
+    lab_assert_exit holder 0 "§3" || return
+    server_alive server "§6" || return
+    stop_server server
+}
+
 # Checks for the concurrency test: each client's output so far is a prefix
 # of what it should print (else 2: "corrupt, stop waiting"); 0 once all ended.
 _clients_done_or_corrupt() {
@@ -126,7 +174,7 @@ _clients_done_or_corrupt() {
     return "$all"
 }
 
-# points: 15
+# points: 5
 @test "8 clients at once, 500 calls each: every call gets its own answer (the registry is guarded)" {
     start_server || return
     local spid i
