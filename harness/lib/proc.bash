@@ -150,8 +150,22 @@ lab_pid() {
         pid=$(lab_field "$name" pid)
     fi
     if [[ -e $LAB_RUN/$name.traced ]]; then
-        _lab_traced_child() { pgrep -P "$pid" | head -n 1 | grep .; }
-        lab_wait_until "$(lab_seconds 5)" _lab_traced_child >/dev/null && pid=$(_lab_traced_child)
+        # The program is strace's child: pgrep finds it while strace runs.
+        # Once strace has ended, its log tells: each line starts with the
+        # pid that made the call, and the program's own calls come first
+        # (unless it forks before its first traced call).
+        local child=""
+        _lab_traced_child() {
+            pgrep -P "$pid" | head -n 1 | grep . && return 0
+            lab_finished "$name" && return 2
+            return 1
+        }
+        if lab_wait_until "$(lab_seconds 5)" _lab_traced_child >/dev/null; then
+            child=$(_lab_traced_child)
+        fi
+        [[ -n $child ]] ||
+            child=$(awk 'NR == 1 && $1 ~ /^[0-9]+$/ { print $1 }' "$LAB_RUN/$name.strace" 2>/dev/null)
+        [[ -n $child ]] && pid=$child
     fi
     echo "$pid"
 }

@@ -96,11 +96,30 @@ setup() {
     stop_server server TERM
 }
 
+# one_write_per_message NAME WHAT EXPECTED: NAME (a client spawned with
+# --strace write, WHAT in the message) sent each line of EXPECTED (the
+# messages, in order) with one write() of the whole message.  Its writes
+# other than to stderr go to the FIFO (§4), and each must return the length
+# of one whole message.  The grader does not wait for clients to collide by
+# chance: a split write is seen even in a run where no other client wrote
+# in between.
+one_write_per_message() {
+    local name=$1 what=$2 expected=$3 got want
+    got=$(lab_strace_grep "$name" '^([0-9]+ +)?write\(([013-9]|[0-9]{2,}), ' | sed -nE 's/.* = ([0-9]+)$/\1/p')
+    want=$(LC_ALL=C awk '{ print length($0) + 1 }' "$expected")
+    [[ $got == "$want" ]] && return 0
+    lab_fail "one write() per message: each of $what's writes to the FIFO returns the length of a whole message, [PID] prefix and newline included: $(head -n 4 <<<"$want" | tr '\n' ' ')..." \
+        "strace saw writes of $(head -n 4 <<<"$got" | tr '\n' ' ')...($(wc -l <<<"$got") writes for $(wc -l <"$expected") messages)" \
+        "§4: build the whole message, [PID] text and newline, in one buffer and write() it once: only a single write() of at most PIPE_BUF bytes is atomic (hint 3)"
+}
+
 # points: 10
 @test "8 clients writing 1000 lines each at once: every line arrives whole and in order" {
     start_server server || return
     local k
-    for k in 1 2 3 4 5 6 7 8; do
+    # Client 1 under strace: its messages must each be one write().
+    lab_spawn client1 --strace write --in "$BATS_FILE_TMPDIR/client1.txt" -- "$CLIENT" -p "$FIFO"
+    for k in 2 3 4 5 6 7 8; do
         lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -p "$FIFO"
     done
     for k in 1 2 3 4 5 6 7 8; do
@@ -111,9 +130,13 @@ setup() {
     local out=$LAB_RUN/server.out total
     total=$(line_count "$out")
     for k in 1 2 3 4 5 6 7 8; do
+        prefixed "$(lab_pid "client$k")" "$BATS_FILE_TMPDIR/client$k.txt" >"$BATS_TEST_TMPDIR/client$k.expected"
+    done
+    # First the cause (client 1's writes), then its effect (the lines).
+    one_write_per_message client1 "client 1" "$BATS_TEST_TMPDIR/client1.expected" || return
+    for k in 1 2 3 4 5 6 7 8; do
         local pid expected=$BATS_TEST_TMPDIR/client$k.expected got=$BATS_TEST_TMPDIR/client$k.got
         pid=$(lab_pid "client$k")
-        prefixed "$pid" "$BATS_FILE_TMPDIR/client$k.txt" >"$expected"
         grep -aF -- "[$pid] " "$out" | awk -v p="[$pid] " 'index($0, p) == 1' >"$got"
         cmp -s "$expected" "$got" ||
             lab_fail "the 1000 lines of client $k (pid $pid), each whole, in the order it sent them" \
