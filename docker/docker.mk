@@ -71,7 +71,7 @@ image-test: image ## run `make test` inside the lab image as student (rebuilds i
 	$(DOCKER) run --rm $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) $(IMAGE_LAB) make test
 
 # (setup.sh is not run: the image has its packages and its student user.)
-gradescope-test: image ## run Gradescope's run_autograder in the image, as root, on the reference 01-pipe laid out as Gradescope lays it out
+gradescope-test: image ## run Gradescope's run_autograder in the image, as root, on the reference 01-pipe laid out as Gradescope lays it out (100), then on two hostile submissions (0)
 	$(DOCKER) run --rm --user root $(DOCKER_RUN_LIMITS) --entrypoint bash $(IMAGE_LAB) -c '\
 	  set -e; cd /home/student/lab; \
 	  harness/bin/lab-gradescope -o /tmp/autograder.zip 01-pipe; \
@@ -79,8 +79,18 @@ gradescope-test: image ## run Gradescope's run_autograder in the image, as root,
 	  python3 -m zipfile -e /tmp/autograder.zip /autograder/source; \
 	  cp solutions/01-pipe/*.c /autograder/submission/; \
 	  bash /autograder/source/run_autograder | tail -n 3; \
-	  jq -e ".score == 100 and .visibility == \"visible\"" /autograder/results/results.json >/dev/null && \
-	  echo "gradescope-test: run_autograder scored the reference 100 in the image"'
+	  jq -e ".score == 100 and .visibility == \"visible\"" /autograder/results/results.json >/dev/null; \
+	  echo "gradescope-test: run_autograder scored the reference 100 in the image"; \
+	  sum=$$(find /autograder/source -type f -print0 | xargs -0 cksum | sort); \
+	  for hostile in forge-stream tamper; do \
+	    rm -rf /autograder/results /autograder/submission/*; \
+	    cp harness/selftest/hostile/$$hostile.c /autograder/submission/pipe_relay.c; \
+	    start=$$SECONDS; bash /autograder/source/run_autograder >/tmp/$$hostile.out 2>&1; \
+	    jq -e ".score == 0" /autograder/results/results.json >/dev/null || { tail -n 20 /tmp/$$hostile.out; exit 1; }; \
+	    [ "$$(find /autograder/source -type f -print0 | xargs -0 cksum | sort)" = "$$sum" ] || \
+	      { echo "gradescope-test: $$hostile changed the autograder"; exit 1; }; \
+	    echo "gradescope-test: $$hostile scored 0 in $$((SECONDS - start)) s, the autograder unchanged"; \
+	  done'
 
 batch-docker-test: image-student ## grade a sample class with grade-batch in containers of the student image (no network)
 	@LAB_SELFTEST_DOCKER=yes '$(DOCKER_ROOT)/harness/selftest/run' 'batch: in containers'

@@ -9,17 +9,17 @@
 
 # lab_strace_command NAME CALLS: the strace command line, one word per line.
 lab_strace_command() {
-    printf '%s\n' strace -f -qq -s 96 -o "$LAB_RUN/$1.strace" -e "trace=$2"
+    printf '%s\n' strace -f -qq -s 96 -o "$LAB_LOGS/$1.strace" -e "trace=$2"
 }
 
 # lab_syscalls NAME: the names of the calls that were made (sorted, once).
 lab_syscalls() {
-    sed -nE 's/^([0-9]+ +)?([a-z_0-9]+)\(.*/\2/p' "$LAB_RUN/$1.strace" 2>/dev/null | sort -u
+    sed -nE 's/^([0-9]+ +)?([a-z_0-9]+)\(.*/\2/p' "$LAB_LOGS/$1.strace" 2>/dev/null | sort -u
 }
 
 # lab_strace_grep NAME REGEX: the recorded calls that match REGEX.
 lab_strace_grep() {
-    grep -E -- "$2" "$LAB_RUN/$1.strace" 2>/dev/null
+    grep -E -- "$2" "$LAB_LOGS/$1.strace" 2>/dev/null
 }
 
 # lab_assert_syscalls NAME LOOK_AT CALL...: every CALL was made at least once.

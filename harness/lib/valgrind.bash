@@ -12,11 +12,11 @@
 lab_valgrind_command() {
     local supp
     if [[ ${2:-memcheck} == helgrind ]]; then
-        printf '%s\n' valgrind --tool=helgrind --log-file="$LAB_RUN/$1.hg.%p" \
+        printf '%s\n' valgrind --tool=helgrind --log-file="$LAB_LOGS/$1.hg.%p" \
             --trace-children=yes --child-silent-after-fork=no --num-callers=12 --vgdb=no
         return
     fi
-    printf '%s\n' valgrind --tool=memcheck --log-file="$LAB_RUN/$1.vg.%p" \
+    printf '%s\n' valgrind --tool=memcheck --log-file="$LAB_LOGS/$1.vg.%p" \
         --track-fds=yes --leak-check=full --show-leak-kinds=definite \
         --errors-for-leak-kinds=definite --trace-children=yes \
         --child-silent-after-fork=no --num-callers=12 --vgdb=no
@@ -32,7 +32,7 @@ lab_valgrind_command() {
 #                                  itself failed, or the process was killed)
 _lab_valgrind_scan() {
     local log
-    for log in "$LAB_RUN/$1".vg.*; do
+    for log in "$LAB_LOGS/$1".vg.*; do
         [[ -e $log ]] || continue
         awk '
             function where_of(line) {
@@ -71,7 +71,7 @@ _lab_valgrind_scan() {
 
 # lab_valgrind_ran NAME: true if at least one log was written.
 lab_valgrind_ran() {
-    compgen -G "$LAB_RUN/$1.vg.*" >/dev/null
+    compgen -G "$LAB_LOGS/$1.vg.*" >/dev/null
 }
 
 # lab_assert_valgrind_fds NAME LOOK_AT: every process of NAME had only 0, 1
@@ -107,7 +107,7 @@ lab_assert_valgrind_clean() {
     done < <(_lab_valgrind_scan "$name")
     ((${#lines[@]} == 0)) && return 0
     lab_fail "valgrind to find no memory error and no leak" "it found:" \
-        "$2; the whole logs are $LAB_RUN/$name.vg.* (run valgrind yourself: see the statement)" "${lines[@]}"
+        "$2; the whole logs are $LAB_LOGS/$name.vg.* (run valgrind yourself: see the statement)" "${lines[@]}"
 }
 
 # lab_assert_helgrind_clean NAME LOOK_AT: every helgrind log of NAME ends with
@@ -116,7 +116,7 @@ lab_assert_valgrind_clean() {
 lab_assert_helgrind_clean() {
     local name=$1 log found=0
     local -a lines=()
-    for log in "$LAB_RUN/$name".hg.*; do
+    for log in "$LAB_LOGS/$name".hg.*; do
         [[ -e $log ]] || continue
         found=1
         local pid=${log##*.hg.} report
@@ -138,5 +138,5 @@ lab_assert_helgrind_clean() {
     ((found)) || lab_fail "helgrind logs for $name" "none were written" "$2" || return
     ((${#lines[@]} == 0)) && return 0
     lab_fail "helgrind to find no data race and no misuse of a lock" "it found:" \
-        "$2; the whole logs are $LAB_RUN/$name.hg.*" "${lines[@]}"
+        "$2; the whole logs are $LAB_LOGS/$name.hg.*" "${lines[@]}"
 }

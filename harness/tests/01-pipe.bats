@@ -200,8 +200,8 @@ assert_relay_ended() {
     # and child fills, and the parent blocks half-way through writing its
     # first 1 MiB chunk.  A SIGUSR1 then makes that write() return a short
     # count: the parent must go on with the rest of the chunk.
-    local fifo=$LAB_RUN/output.fifo parent
-    mkfifo "$fifo"
+    local fifo=$LAB_LOGS/output.fifo parent
+    mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
     lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9' _ "$fifo"
     lab_spawn relay --in "$BATS_FILE_TMPDIR/big.txt" --out "$fifo" -- "$RELAY" -b 1048576
     parent=$(lab_pid relay)

@@ -277,6 +277,7 @@ one_write_per_message() {
 # points: 5
 @test "a FIFO left over from a crashed run is reused; a running server's FIFO is refused" {
     mkfifo -m 600 "$FIFO"
+    lab_give_to_program "$FIFO"     # left by the same user
     start_server server || return
     lab_assert_stderr_line server "fifo_server: reusing the FIFO $FIFO left by an earlier run" \
         "§3: a FIFO nobody reads is taken over, with this notice" || return
@@ -305,6 +306,7 @@ one_write_per_message() {
     lab_assert_stderr_line nofile "fifo_client: no server: $FIFO does not exist" "§4" || return
 
     mkfifo -m 600 "$FIFO"
+    lab_give_to_program "$FIFO"     # left by the same user
     lab_run noreader --in "$BATS_TEST_TMPDIR/in" --wait 3 -- "$CLIENT" -p "$FIFO"
     rm -f "$FIFO"
     lab_assert_finished noreader "fifo_client to give up at once on a FIFO that nobody reads" \
@@ -313,6 +315,7 @@ one_write_per_message() {
     lab_assert_stderr_line noreader "fifo_client: no server is reading $FIFO" "§4 (ENXIO)" || return
 
     printf 'a regular file\n' >"$FIFO"
+    lab_give_to_program "$FIFO"     # the user's own file, which the client could write
     cp "$FIFO" "$BATS_TEST_TMPDIR/orig"
     lab_run regular --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
     lab_assert_exit regular 1 "§4: a path that is not a FIFO" || return

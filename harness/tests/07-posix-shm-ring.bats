@@ -131,7 +131,7 @@ transfer() {
         awk -v path="\"$path\"" '
             index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
             fd != "" && /mmap\(/ && /MAP_SHARED/ && index($0, ", " fd ", ") { found = 1 }
-            END { exit !found }' "$LAB_RUN/$who.strace" ||
+            END { exit !found }' "$LAB_LOGS/$who.strace" ||
             lab_fail "$who to open $path (shm_open) and map it with mmap(..., MAP_SHARED, fd, 0)" \
                 "strace saw no such openat followed by a MAP_SHARED mmap of its descriptor" \
                 "§1 and §4: shm_open, ftruncate (producer), mmap with MAP_SHARED" || return
@@ -147,7 +147,7 @@ transfer() {
             "strace saw: $(lab_strace_grep prod '(^|[0-9] )write\(([013-9]|[0-9][0-9]+),' | head -n 1)" \
             "§1 and §4: read() stdin straight into the slot; no pipe, no temporary file" || return
     awk -v path="\"$path\"" 'index($0, "openat(") && index($0, path ",") { seen = 1; next }
-        seen && /(^|[0-9] )read\(/ { print; exit 1 }' "$LAB_RUN/cons.strace" >"$LAB_RUN/cons.reads" ||
+        seen && /(^|[0-9] )read\(/ { print; exit 1 }' "$LAB_LOGS/cons.strace" >"$LAB_RUN/cons.reads" ||
         lab_fail "ring_consumer to read() nothing once it has opened the ring" \
             "strace saw: $(cat "$LAB_RUN/cons.reads")" \
             "§1 and §4: write() straight from the slot; no pipe, no temporary file"
@@ -177,8 +177,8 @@ transfer() {
 @test "SIGINT to the consumer in the middle: the producer waiting for a free slot ends too" {
     # The consumer's output goes to a reader that stops itself: the consumer
     # blocks in write(), the ring fills up, the producer waits for a free slot.
-    local fifo=$LAB_RUN/output.fifo
-    mkfifo "$fifo"
+    local fifo=$LAB_LOGS/output.fifo
+    mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
     lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9 >/dev/null' _ "$fifo"
     start_consumer cons --out "$fifo" || return
     lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
@@ -239,6 +239,7 @@ transfer() {
     # the machine. Chunks of 256 KiB; the ring has 8 slots.
     local cpu
     cpu=$(taskset -pc $$ | sed -E 's/.*: *//; s/[,-].*//')
+    lab_let_program_read "$BATS_FILE_TMPDIR/big"    # read six times, by its path
     lab_run bench --wait 60 -- taskset -c "$cpu" bash -c '
         prod=$1 cons=$2 pipe=$3 in=$4 name=$5
         for i in 1 2 3; do

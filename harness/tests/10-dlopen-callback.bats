@@ -306,17 +306,17 @@ _clients_done_or_corrupt() {
 @test "SIGTERM: the server unloads the plugin with dlclose() before it exits" {
     # The dynamic loader itself reports dlclose(): with LD_DEBUG=files it
     # writes "destroying link map" when a library is unloaded (ld.so(8)).
-    lab_spawn server -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_RUN/ld" "$SERVER" -n "$SHM" -l "$PLUGIN" || return
+    lab_spawn server -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_LOGS/ld" "$SERVER" -n "$SHM" -l "$PLUGIN" || return
     wait_ready server "$SHM" || return
     call who -- whoami x
     lab_assert_exit who 0 "§4" || return
     lab_signal server TERM
     lab_wait_exit server 5 || true
     lab_assert_exit server 143 "§7" || return
-    grep -qs 'libplugin\.so.*destroying link map' "$LAB_RUN"/ld.* ||
+    grep -qs 'libplugin\.so.*destroying link map' "$LAB_LOGS"/ld.* ||
         lab_fail "the dynamic loader to unload libplugin.so when cb_server stops (LD_DEBUG=files: \"destroying link map\")" \
             "the plugin was never unloaded" "§7: dlclose(handle) before exiting (hint 5)" \
-            "$(grep -hs 'libplugin' "$LAB_RUN"/ld.* | lab_excerpt /dev/stdin)"
+            "$(grep -hs 'libplugin' "$LAB_LOGS"/ld.* | lab_excerpt /dev/stdin)"
 }
 
 # aslr_off PID: prints why ASLR is off for that process, if it is.

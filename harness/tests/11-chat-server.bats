@@ -401,7 +401,7 @@ stop_server() {
     received b 1
     leave b 2 || return
     stop_server TERM || return
-    local log=$LAB_RUN/server.strace parent pipe_fd report
+    local log=$LAB_LOGS/server.strace parent pipe_fd report
     parent=$(awk '/execve\(/ { print $1; exit }' "$log")
     pipe_fd=$(awk -v p="$parent" '$1 == p && /pipe2?\(\[[0-9]+, [0-9]+\]/ {
         sub(/.*pipe2?\(\[[0-9]+, /, ""); sub(/\].*/, ""); print; exit }' "$log")

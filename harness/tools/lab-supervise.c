@@ -16,6 +16,11 @@
  *     wall: a pids cgroup when run as root, RLIMIT_NPROC otherwise);
  *   - kills the whole tree on its time limit, on SIGTERM/SIGINT/SIGHUP, and
  *     when its own parent dies (PR_SET_PDEATHSIG), so nothing outlives a test;
+ *   - with -u UID (the grader runs as root), runs the command under that
+ *     uid and gid with no supplementary groups: the command can then
+ *     neither write the grader's files nor open the grader's processes'
+ *     /proc entries (their descriptors: the results stream), which the
+ *     kernel allows only to the same uid;
  *   - writes what happened as key=value lines for the bash library to read.
  *
  * Usage: see usage() below.  Status file keys:
@@ -42,6 +47,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -82,6 +88,7 @@ static struct {
 } st = { .result = "killed", .procs_limit = "off" };
 
 static char cgroup_dir[PATH_MAX];       /* our pids cgroup, "" if none */
+static long run_uid = -1;               /* -u: the command's uid, -1 = ours */
 
 static void
 fatal(const char *fmt, ...)
@@ -100,13 +107,14 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: %s [-t SECONDS] [-g SECONDS] [-f BYTES] [-n PROCS]\n"
+        "usage: %s [-t SECONDS] [-g SECONDS] [-f BYTES] [-n PROCS] [-u UID]\n"
         "       %*s [-p PIDFILE] [-s STATUSFILE] -- COMMAND [ARG...]\n"
         "  -t  kill the whole process tree after SECONDS (decimal, 0 = never)\n"
         "  -g  after COMMAND ends, give what it left running SECONDS to end\n"
         "      by itself before it is killed (default 0)\n"
         "  -f  largest file COMMAND may write, in bytes (RLIMIT_FSIZE)\n"
         "  -n  how many more processes the tree may have (fork-bomb guard)\n"
+        "  -u  run COMMAND under this uid and gid, no other groups (as root)\n"
         "  -p  write COMMAND's pid to PIDFILE once it has started\n"
         "  -s  write what happened to STATUSFILE (key=value lines)\n",
         prog, (int) strlen(prog), "");
@@ -506,8 +514,11 @@ prepare_child(long fsize_limit, long budget, sigset_t *saved_mask)
         snprintf(file, sizeof file, "%s/cgroup.procs", cgroup_dir);
         if (!write_text(file, "0"))
             _exit(125);
-    } else if (budget > 0 && geteuid() != 0) {
-        rl.rlim_cur = rl.rlim_max = (rlim_t) (count_user_tasks(getuid()) + budget);
+    } else if (budget > 0 && (geteuid() != 0 || run_uid >= 0)) {
+        /* RLIMIT_NPROC counts every process of the uid on the machine, and
+         * never applies to root: it is the command's uid that counts. */
+        uid_t uid = run_uid >= 0 ? (uid_t) run_uid : getuid();
+        rl.rlim_cur = rl.rlim_max = (rlim_t) (count_user_tasks(uid) + budget);
         setrlimit(RLIMIT_NPROC, &rl);
     }
     /* Every signal back to its default: ignored signals survive exec, and a
@@ -563,7 +574,7 @@ main(int argc, char *argv[])
     long fsize_limit = 0, budget = 0;
     int opt;
 
-    while ((opt = getopt(argc, argv, "+t:g:f:n:p:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "+t:g:f:n:p:s:u:")) != -1) {
         switch (opt) {
         case 't': limit_s = parse_number(optarg, "-t"); break;
         case 'g': grace_s = parse_number(optarg, "-g"); break;
@@ -571,6 +582,11 @@ main(int argc, char *argv[])
         case 'n': budget = (long) parse_number(optarg, "-n"); break;
         case 'p': pid_file = optarg; break;
         case 's': status_file = optarg; break;
+        case 'u':
+            run_uid = (long) parse_number(optarg, "-u");
+            if (run_uid <= 0 || run_uid > 0x7fffffffL)
+                fatal("-u %s: a uid above 0 is needed", optarg);
+            break;
         default: usage();
         }
     }
@@ -603,11 +619,15 @@ main(int argc, char *argv[])
     if (getppid() != parent)            /* the parent died before PDEATHSIG was armed */
         return 125;
 
+    if (run_uid >= 0 && geteuid() != 0)
+        fatal("-u needs root (the grader drops the command's uid only as root)");
     if (budget > 0) {
-        if (geteuid() == 0)
-            st.procs_limit = make_pids_cgroup(budget) ? "cgroup" : "off";
-        else
+        if (geteuid() == 0 && make_pids_cgroup(budget))
+            st.procs_limit = "cgroup";
+        else if (geteuid() != 0 || run_uid >= 0)
             st.procs_limit = "rlimit";
+        else
+            st.procs_limit = "off";
     }
 
     /* A close-on-exec pipe tells us whether exec worked: it reads EOF on
@@ -628,6 +648,14 @@ main(int argc, char *argv[])
         if ((exec_pipe[1] > 3 && close_range(3, (unsigned) exec_pipe[1] - 1, 0) == -1) ||
             close_range((unsigned) exec_pipe[1] + 1, ~0U, 0) == -1)
             _exit(125);
+        /* Groups first: after setuid() we could no longer change them. */
+        if (run_uid >= 0 && (setgroups(0, NULL) == -1 || setgid((gid_t) run_uid) == -1 ||
+                setuid((uid_t) run_uid) == -1)) {
+            int err = errno;
+            if (write(exec_pipe[1], &err, sizeof err) != sizeof err)
+                _exit(125);
+            _exit(126);
+        }
         execvp(argv[optind], &argv[optind]);
         int err = errno;
         if (write(exec_pipe[1], &err, sizeof err) != sizeof err)

@@ -1,9 +1,10 @@
 /* Hostile submission: tries to change its own score instead of doing the
  * work.  It prints lines that look like the grader's (TAP results, PASS
  * lines, a total), overwrites every results.json it can find with a perfect
- * score, and, when it is not root, tries to make the grader's failure
- * function a no-op (in the lab image the harness belongs to root, so that
- * must fail; natively as root nothing could stop it, so it does not try).
+ * score, and tries to make the grader's failure function and the test
+ * file's teardown no-ops: the harness is root's (in the image), and as root
+ * the grader runs it under a uid of its own, so all of that must fail (the
+ * self-test compares checksums of harness/ and results/ before and after).
  * Then it exits 0 at once, without reading its input.
  * expect: no output at all */
 #include <glob.h>
@@ -37,12 +38,20 @@ int main(void)
             globfree(&found);
         }
     }
-    if (harness != NULL && geteuid() != 0) {
+    if (harness != NULL) {
+        const char *ex = getenv("LAB_EXERCISE");
         snprintf(pattern, sizeof pattern, "%s/lib/report.bash", harness);
         FILE *f = fopen(pattern, "a");
         if (f != NULL) {
             fputs("\nlab_fail() { return 0; }\n", f);
             fclose(f);
+        }
+        if (ex != NULL) {
+            snprintf(pattern, sizeof pattern, "%s/tests/%s.bats", harness, ex);
+            if ((f = fopen(pattern, "a")) != NULL) {
+                fputs("\nteardown() { :; }\n", f);
+                fclose(f);
+            }
         }
     }
     return 0;
