@@ -18,7 +18,7 @@
 : "${LAB_MQUEUE_DIR=$(awk '$3 == "mqueue" { print $2; exit }' /proc/mounts 2>/dev/null)}"
 
 # Folders searched for FIFOs left behind (besides the test's own folders).
-: "${LAB_FIFO_DIRS:=/tmp /dev/shm}"
+: "${LAB_FIFO_DIRS:=/tmp /var/tmp /dev/shm}"
 
 # lab_name [SUFFIX]: a POSIX IPC name no other test uses: /lab-RUN-TEST[-SUFFIX]
 lab_name() {
@@ -37,9 +37,12 @@ lab_sysv_key() {
 }
 
 # lab_ipc_list: every IPC object of ours there is now, one per line, sorted.
+# Ours: as root, the programs' uid (LAB_PROGRAM_UID, unique to this grading:
+# nothing else on the machine can be blamed, and FIFOs are looked for at any
+# depth of every folder that uid can write in); unprivileged, our own uid.
 lab_ipc_list() {
     local uid kind file
-    uid=$(id -u)
+    uid=${LAB_PROGRAM_UID:-$(id -u)}
     for kind in shm sem msg; do
         file=/proc/sysvipc/$kind
         [[ -r $file ]] || continue
@@ -57,12 +60,13 @@ lab_ipc_list() {
         find "$LAB_MQUEUE_DIR" -mindepth 1 -maxdepth 1 -uid "$uid" -printf 'posix-mq /%f\n' 2>/dev/null
     fi
     local -a dirs=()
-    # The test's working folder, not $LAB_RUN: the grader's own input FIFOs live there.
+    # The test's working folder, not $LAB_RUN: the grader's own input FIFOs
+    # live there.  At any depth: a FIFO five folders down is still left.
     for file in $LAB_FIFO_DIRS ${LAB_WORK:-} ${LAB_SRC:-}; do
         [[ -d $file ]] && dirs+=("$file")
     done
     if ((${#dirs[@]})); then
-        find "${dirs[@]}" -maxdepth 3 -type p -uid "$uid" -printf 'fifo %p\n' 2>/dev/null
+        find "${dirs[@]}" -type p -uid "$uid" -printf 'fifo %p\n' 2>/dev/null
     fi
 }
 
@@ -96,8 +100,16 @@ lab_ipc_new() {
             fi
             echo "$kind $id"
         done |
-        awk -v run="$LAB_RUN_ID" '
+        awk -v run="$LAB_RUN_ID" -v by_uid="${LAB_PROGRAM_UID:+1}" -v work="${LAB_WORK:-}/" -v src="${LAB_SRC:-}/" '
             $1 == "fifo" && $2 ~ /\/vgdb-pipe-/ { next }
+            # Unprivileged, a FIFO of our uid may be the user'"'"'s own, made
+            # while the test ran: it counts only where the test'"'"'s programs
+            # make theirs (the working folder, the sources) or under the
+            # lab'"'"'s names (lab-RUN-..., the statements'"'"' ipclab-...).
+            $1 == "fifo" && by_uid == "" {
+                base = $2; sub(/.*\//, "", base)
+                if (index($2, work) != 1 && index($2, src) != 1 && base !~ /^(lab-[0-9]+-|ipclab-)/) next
+            }
             {
                 name = $2; sub(/.*\//, "", name)
                 if (match(name, /^lab-[0-9]+-/) && substr(name, 5, RLENGTH - 5) != run) next

@@ -92,10 +92,17 @@ lab_spawn() {
         mkfifo "$in"
     fi
 
-    "$LAB_TOOLS/lab-supervise" -t "$(lab_seconds "$limit" $scale_kind)" -g "$grace" \
-        -f "$max_output" -n "$max_procs" \
-        -p "$LAB_RUN/$name.pid" -s "$LAB_RUN/$name.status" -- "${cmd[@]}" \
-        <"$in" >"$out" 2>"$LAB_RUN/$name.err" 3>&- &
+    # As root the program runs under its own uid (-u), which makes it a
+    # stranger to the grader; the files the supervisor opens for it are
+    # opened before it drops to that uid.  The umask is the one the
+    # grading started with, not the grader's private 077.
+    (
+        umask "${LAB_PROGRAM_UMASK:-0022}"
+        exec "$LAB_TOOLS/lab-supervise" -t "$(lab_seconds "$limit" $scale_kind)" -g "$grace" \
+            -f "$max_output" -n "$max_procs" ${LAB_PROGRAM_UID:+-u "$LAB_PROGRAM_UID"} \
+            -p "$LAB_RUN/$name.pid" -s "$LAB_RUN/$name.status" -- "${cmd[@]}" \
+            <"$in" >"$out" 2>"$LAB_RUN/$name.err" 3>&-
+    ) &
     echo $! >"$LAB_RUN/$name.spid"
 
     if ((in_pipe)); then
@@ -164,7 +171,7 @@ lab_pid() {
             child=$(_lab_traced_child)
         fi
         [[ -n $child ]] ||
-            child=$(awk 'NR == 1 && $1 ~ /^[0-9]+$/ { print $1 }' "$LAB_RUN/$name.strace" 2>/dev/null)
+            child=$(awk 'NR == 1 && $1 ~ /^[0-9]+$/ { print $1 }' "$LAB_LOGS/$name.strace" 2>/dev/null)
         [[ -n $child ]] && pid=$child
     fi
     echo "$pid"
@@ -184,6 +191,7 @@ lab_wait_exit() {
     lab_close_input "$name"
     if ! lab_wait_until "$bound" lab_finished "$name"; then
         echo "$bound" >"$LAB_RUN/$name.bound"
+        _lab_note_stuck "$name"
         lab_stop "$name"
         return 1
     fi
@@ -234,7 +242,15 @@ lab_stop_all() {
     for spid_file in "$LAB_RUN"/*.spid; do
         [[ -e $spid_file ]] || continue
         name=$(basename "$spid_file" .spid)
-        lab_finished "$name" || LAB_STOPPED_AT_END+=("$name")
+        # A program the test asked to end (SIGTERM, SIGINT, SIGHUP, SIGQUIT)
+        # gets the usual bound to do so before it counts as stopped.
+        if ! lab_finished "$name" && grep -qsE '^SIG(TERM|INT|HUP|QUIT) ' "$LAB_RUN/$name.signals"; then
+            lab_wait_until "$(lab_seconds "$LAB_RUN_BOUND" "$(lab_scale_of "$name")")" lab_finished "$name" || :
+        fi
+        if ! lab_finished "$name"; then
+            LAB_STOPPED_AT_END+=("$name")
+            _lab_note_stuck "$name"
+        fi
         lab_stop "$name"
     done
 }
@@ -267,7 +283,81 @@ _lab_wait_for() {
     rm -f -- "$LAB_RUN/$name.waited"
     lab_wait_until "$bound" "$3" && return 0
     echo "$bound" >"$LAB_RUN/$name.waited"
+    lab_finished "$name" || _lab_note_stuck "$name"
     return 1
+}
+
+# _lab_syscall_name NR: the name of an x86-64 system call a process can
+# sleep in ("system call NR" for the rest, and on other machines).
+_lab_syscall_name() {
+    local -A names=([0]=read [1]=write [2]=open [7]=poll [23]=select [34]=pause
+        [35]=nanosleep [43]=accept [45]=recvfrom [47]=recvmsg [61]=wait4 [65]=semop
+        [69]=msgsnd [70]=msgrcv [72]=fcntl [130]=rt_sigsuspend [202]=futex
+        [220]=semtimedop [230]=clock_nanosleep [232]=epoll_wait [242]=mq_timedsend
+        [243]=mq_timedreceive [247]=waitid [257]=openat [270]=pselect6 [271]=ppoll
+        [281]=epoll_pwait [288]=accept4 [441]=epoll_pwait2)
+    if [[ $(uname -m) == x86_64 && -n ${names[$1]:-} ]]; then
+        echo "${names[$1]}()"
+    else
+        echo "system call $1"
+    fi
+}
+
+# lab_stuck_state PID: why a process that outlived a bound is still there,
+# read from /proc: its CPU time over its life tells a loop from a wait, and
+# for a wait, the system call it sleeps in and its wait channel.  One line.
+lab_stuck_state() {
+    local pid=$1 stat state cpu start uptime hz life nr rest wchan call
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    read -r state _ _ _ _ _ _ _ _ _ _ utime stime _ _ _ _ _ _ start _ <<<"$stat"
+    hz=$(getconf CLK_TCK)
+    read -r uptime _ </proc/uptime
+    cpu=$(awk -v t=$((utime + stime)) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')
+    life=$(awk -v up="$uptime" -v s="$start" -v hz="$hz" 'BEGIN { printf "%.1f", up - s / hz }')
+    case $state in
+    T | t) echo "stopped (SIGSTOP, or a debugger): ${cpu} s of CPU in ${life} s" ;;
+    Z) echo "a zombie: it has exited, and its parent has not waited for it" ;;
+    S | D)
+        wchan=$(cat "/proc/$pid/wchan" 2>/dev/null)
+        call=""
+        if read -r nr rest <"/proc/$pid/syscall" 2>/dev/null && [[ $nr =~ ^[0-9]+$ ]]; then
+            call=$(_lab_syscall_name "$nr")
+        fi
+        if awk -v c="$cpu" -v l="$life" 'BEGIN { exit !(c <= 0.5 * l) }'; then
+            echo "blocked in ${call:-the kernel}${wchan:+ (wait channel $wchan)}, ${cpu} s of CPU in ${life} s:" \
+                "it waits for something that never came (a wake-up, a message, a reader or writer, a lock)"
+        else
+            echo "busy, then asleep${call:+ in $call}: ${cpu} s of CPU in ${life} s$(_lab_scale_advice)"
+        fi
+        ;;
+    *) echo "busy: ${cpu} s of CPU in ${life} s, a loop that never ends$(_lab_scale_advice)" ;;
+    esac
+}
+
+# _lab_scale_advice: the suggestion to raise the time scale, made only
+# where it can help (a busy process) and not raised already.
+_lab_scale_advice() {
+    awk -v s="${LAB_TIMEOUT_SCALE:-1}" 'BEGIN { exit !(s <= 1) }' &&
+        echo " (or a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
+    return 0
+}
+
+# _lab_note_stuck NAME: keeps lab_stuck_state of NAME's program (and of up to
+# three processes below it) in NAME.stuck, before the grader kills it.
+_lab_note_stuck() {
+    local name=$1 pid child
+    pid=$(cat "$LAB_RUN/$name.pid" 2>/dev/null) || return 0
+    [[ -e $LAB_RUN/$name.traced ]] && pid=$(pgrep -P "$pid" | head -n 1)
+    [[ -n $pid ]] || return 0
+    {
+        lab_stuck_state "$pid"
+        for child in $(pgrep -P "$pid" | head -n 3); do
+            printf '    its child %s (%s): %s\n' "$child" "$(cat "/proc/$child/comm" 2>/dev/null)" \
+                "$(lab_stuck_state "$child")"
+        done
+    } >"$LAB_RUN/$name.stuck" 2>/dev/null
+    return 0
 }
 
 # lab_describe NAME: what happened to NAME, in words.
@@ -275,8 +365,8 @@ lab_describe() {
     local name=$1 result signal
     if ! lab_finished "$name"; then
         if [[ -s $LAB_RUN/$name.waited ]]; then
-            echo "it is still running, and did not do that within $(cat "$LAB_RUN/$name.waited") s" \
-                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
+            echo "it is still running, and did not do that within $(cat "$LAB_RUN/$name.waited") s:" \
+                "$(_lab_stuck_words "$name")"
         else
             echo "it is still running"
         fi
@@ -295,8 +385,8 @@ lab_describe() {
         ;;
     killed)
         if [[ -s $LAB_RUN/$name.bound ]]; then
-            echo "it did not finish within $(cat "$LAB_RUN/$name.bound") s; the grader killed it" \
-                "(a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)$(_lab_refused "$name")"
+            echo "it did not finish within $(cat "$LAB_RUN/$name.bound") s; the grader killed it." \
+                "When the bound ran out it was $(_lab_stuck_words "$name")$(_lab_refused "$name")"
         else
             echo "the grader stopped it"
         fi
@@ -304,6 +394,16 @@ lab_describe() {
     exec-failed) lab_field "$name" error ;;
     *) echo "unknown ($result)" ;;
     esac
+}
+
+# _lab_stuck_words NAME: what NAME.stuck says, or the scale advice when
+# the process could not be read.
+_lab_stuck_words() {
+    if [[ -s $LAB_RUN/$1.stuck ]]; then
+        cat "$LAB_RUN/$1.stuck"
+    else
+        echo "not readable any more$(_lab_scale_advice)"
+    fi
 }
 
 # _lab_refused NAME: a note when NAME's tree ran into its process budget
@@ -360,6 +460,30 @@ lab_assert_no_strays() {
         "$count process(es) left behind (the grader reaped or killed them):" "$2" "${lines[@]}"
 }
 
+# lab_check_strays: teardown's check, for every test: each program that
+# ended by itself (or by a signal the test sent, other than SIGKILL, which
+# leaves its children no chance) left no process behind.  A program the
+# grader had to stop is left out: what it left is the stop's doing.
+lab_check_strays() {
+    local spid_file name failed=0 stopped
+    for spid_file in "$LAB_RUN"/*.spid; do
+        [[ -e $spid_file ]] || continue
+        name=$(basename "$spid_file" .spid)
+        for stopped in "${LAB_STOPPED_AT_END[@]}"; do
+            [[ $stopped == "$name" ]] && continue 2
+        done
+        case $(lab_field "$name" result) in
+        exited) ;;
+        signaled) [[ $(lab_field "$name" signal) == SIGKILL ]] && continue ;;
+        *) continue ;;
+        esac
+        lab_assert_no_strays "$name" \
+            "the statement's section on ending: a process waits for every child it started, and ends them when it ends" ||
+            failed=1
+    done
+    return "$failed"
+}
+
 # lab_descendants NAME: the pids of every process below NAME's program.
 lab_descendants() {
     local pid
@@ -405,8 +529,32 @@ lab_assert_no_zombies() {
 # Fails, saying so, if the program has already ended.
 lab_signal() {
     local pid
-    pid=$(lab_pid "$1") && kill -s "$2" "$pid" 2>/dev/null && return 0
+    if pid=$(lab_pid "$1") && kill -s "$2" "$pid" 2>/dev/null; then
+        # Kept for teardown: a program asked to end that is still running
+        # when the test ends did not end after that signal.
+        printf 'SIG%s %s\n' "${2#SIG}" "${EPOCHREALTIME%.*}" >>"$LAB_RUN/$1.signals"
+        return 0
+    fi
     lab_fail "$1 still running, to be sent SIG${2#SIG}" "$(lab_describe "$1")"
+}
+
+# lab_check_ended_after_signal: teardown's check, for a test that passed so
+# far: a program the test sent SIGTERM, SIGINT, SIGHUP or SIGQUIT and that
+# was still running when the test ended (lab_stop_all had to kill it) did
+# not end after that signal.  That is the cause to report, before anything
+# the kill left behind.  Returns 1 when it failed the test.
+lab_check_ended_after_signal() {
+    local name sig when failed=0
+    for name in "${LAB_STOPPED_AT_END[@]}"; do
+        [[ -s $LAB_RUN/$name.signals ]] || continue
+        read -r sig when < <(grep -E '^SIG(TERM|INT|HUP|QUIT) ' "$LAB_RUN/$name.signals" | tail -n 1)
+        [[ -n ${sig:-} ]] || continue
+        lab_fail "$name to end after $sig" \
+            "it was still running $((${EPOCHREALTIME%.*} - when)) s after the test sent $sig; the grader killed it. It was then $(_lab_stuck_words "$name")" \
+            "the statement's section on signals: a handler that sets a flag, and a loop that looks at it; or the default action" ||
+            failed=1
+    done
+    return "$failed"
 }
 
 # lab_signal_pid PID SIGNAL WHAT [LOOK_AT]: sends SIGNAL to a process the

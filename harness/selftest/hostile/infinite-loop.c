@@ -1,5 +1,5 @@
 /* Hostile submission: spins forever without reading its input.
- * expect: did not finish within */
+ * expect: busy: */
 int main(void)
 {
     for (volatile unsigned long n = 0;; n++)

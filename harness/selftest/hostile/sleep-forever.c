@@ -1,6 +1,6 @@
 /* Hostile submission: makes a pipe, forks a child that holds both ends and
  * sleeps, and sleeps itself; a grandchild escapes into a session of its own.
- * expect: did not finish within */
+ * expect: blocked in pause() */
 #include <unistd.h>
 
 int main(void)
