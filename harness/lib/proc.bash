@@ -249,7 +249,8 @@ lab_stop_all() {
         fi
         if ! lab_finished "$name"; then
             LAB_STOPPED_AT_END+=("$name")
-            _lab_note_stuck "$name"
+            # What it was doing, for lab_check_ended_after_signal's message.
+            [[ -s $LAB_RUN/$name.signals ]] && _lab_note_stuck "$name"
         fi
         lab_stop "$name"
     done
@@ -287,8 +288,9 @@ _lab_wait_for() {
     return 1
 }
 
-# _lab_syscall_name NR: the name of an x86-64 system call a process can
-# sleep in ("system call NR" for the rest, and on other machines).
+# _lab_syscall_name NR: sets _lab_call to the name of an x86-64 system call
+# a process can sleep in ("system call NR" for the rest, and on other
+# machines).  A variable, not output: no subshell (see _lab_note_stuck).
 _lab_syscall_name() {
     local -A names=([0]=read [1]=write [2]=open [7]=poll [23]=select [34]=pause
         [35]=nanosleep [43]=accept [45]=recvfrom [47]=recvmsg [61]=wait4 [65]=semop
@@ -296,65 +298,106 @@ _lab_syscall_name() {
         [220]=semtimedop [230]=clock_nanosleep [232]=epoll_wait [242]=mq_timedsend
         [243]=mq_timedreceive [247]=waitid [257]=openat [270]=pselect6 [271]=ppoll
         [281]=epoll_pwait [288]=accept4 [441]=epoll_pwait2)
-    if [[ $(uname -m) == x86_64 && -n ${names[$1]:-} ]]; then
-        echo "${names[$1]}()"
+    if [[ $_LAB_MACHINE == x86_64 && -n ${names[$1]:-} ]]; then
+        _lab_call="${names[$1]}()"
     else
-        echo "system call $1"
+        _lab_call="system call $1"
     fi
 }
+
+# The clock ticks of /proc/PID/stat's times (sysconf(_SC_CLK_TCK)), and the
+# machine, whose system call numbers _lab_syscall_name knows.
+_LAB_HZ=$(getconf CLK_TCK 2>/dev/null) || _LAB_HZ=100
+_LAB_MACHINE=$(uname -m)
 
 # lab_stuck_state PID: why a process that outlived a bound is still there,
 # read from /proc: its CPU time over its life tells a loop from a wait, and
 # for a wait, the system call it sleeps in and its wait channel.  One line.
+# Bash alone, no command: it is read while the bound has just run out, on a
+# machine that a fork bomb or a flood may be loading.
 lab_stuck_state() {
-    local pid=$1 stat state cpu start uptime hz life nr rest wchan call
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    local pid=$1 stat state utime stime start up cpu life nr rest wchan="" call=""
+    read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
     stat=${stat##*) }
     read -r state _ _ _ _ _ _ _ _ _ _ utime stime _ _ _ _ _ _ start _ <<<"$stat"
-    hz=$(getconf CLK_TCK)
-    read -r uptime _ </proc/uptime
-    cpu=$(awk -v t=$((utime + stime)) -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')
-    life=$(awk -v up="$uptime" -v s="$start" -v hz="$hz" 'BEGIN { printf "%.1f", up - s / hz }')
+    # /proc/uptime has two decimals: hundredths of a second, as integers.
+    read -r up _ </proc/uptime
+    up=${up/./}
+    up=$((10#$up))
+    cpu=$(((utime + stime) * 100 / _LAB_HZ))
+    life=$((up - start * 100 / _LAB_HZ))
+    local times="$((cpu / 100)).$((cpu % 100 / 10)) s of CPU in $((life / 100)).$((life % 100 / 10)) s"
     case $state in
-    T | t) echo "stopped (SIGSTOP, or a debugger): ${cpu} s of CPU in ${life} s" ;;
-    Z) echo "a zombie: it has exited, and its parent has not waited for it" ;;
+    T | t) echo "stopped (SIGSTOP, or a debugger): $times"; return 0 ;;
+    Z) echo "a zombie: it has exited, and its parent has not waited for it"; return 0 ;;
     S | D)
-        wchan=$(cat "/proc/$pid/wchan" 2>/dev/null)
-        call=""
-        if read -r nr rest <"/proc/$pid/syscall" 2>/dev/null && [[ $nr =~ ^[0-9]+$ ]]; then
-            call=$(_lab_syscall_name "$nr")
-        fi
-        if awk -v c="$cpu" -v l="$life" 'BEGIN { exit !(c <= 0.5 * l) }'; then
-            echo "blocked in ${call:-the kernel}${wchan:+ (wait channel $wchan)}, ${cpu} s of CPU in ${life} s:" \
-                "it waits for something that never came (a wake-up, a message, a reader or writer, a lock)"
-        else
-            echo "busy, then asleep${call:+ in $call}: ${cpu} s of CPU in ${life} s$(_lab_scale_advice)"
+        read -r wchan 2>/dev/null <"/proc/$pid/wchan"
+        [[ $wchan == 0 ]] && wchan=""
+        if read -r nr rest 2>/dev/null <"/proc/$pid/syscall" && [[ $nr =~ ^[0-9]+$ ]]; then
+            _lab_syscall_name "$nr"
+            call=$_lab_call
         fi
         ;;
-    *) echo "busy: ${cpu} s of CPU in ${life} s, a loop that never ends$(_lab_scale_advice)" ;;
     esac
+    if ((cpu * 2 > life)); then
+        if [[ -n $call ]]; then
+            echo "busy ($times), asleep in $call at that moment: a loop that polls, or never ends$(_lab_scale_advice)"
+        else
+            echo "busy: $times, a loop that never ends$(_lab_scale_advice)"
+        fi
+    elif [[ $state == [SD] ]]; then
+        echo "blocked in ${call:-the kernel}${wchan:+ (wait channel $wchan)}, $times:" \
+            "it waits for something that never came (a wake-up, a message, a reader or writer, a lock)"
+    else
+        echo "ready to run, but it got only $times: the machine is overloaded (by its own processes?)$(_lab_scale_advice)"
+    fi
 }
 
 # _lab_scale_advice: the suggestion to raise the time scale, made only
-# where it can help (a busy process) and not raised already.
+# where it can help (a busy process) and not raised already (a scale of 1
+# or less).
 _lab_scale_advice() {
-    awk -v s="${LAB_TIMEOUT_SCALE:-1}" 'BEGIN { exit !(s <= 1) }' &&
+    local scale=${LAB_TIMEOUT_SCALE:-1}
+    [[ $scale =~ ^0*(\.[0-9]*)?$ || $scale =~ ^0*1(\.0*)?$ ]] &&
         echo " (or a slow machine? raise every bound with LAB_TIMEOUT_SCALE=2)"
     return 0
 }
 
+# _lab_children PID: sets _lab_kids to the children of PID, read from /proc
+# without a command (pgrep as a fallback, where the kernel lacks the file).
+_lab_children() {
+    _lab_kids=()
+    if [[ -e /proc/$1/task/$1/children ]]; then
+        read -r -a _lab_kids 2>/dev/null <"/proc/$1/task/$1/children"
+    else
+        mapfile -t _lab_kids < <(pgrep -P "$1")
+    fi
+    return 0
+}
+
 # _lab_note_stuck NAME: keeps lab_stuck_state of NAME's program (and of up to
-# three processes below it) in NAME.stuck, before the grader kills it.
+# three processes below it) in NAME.stuck, before the grader kills it.  It
+# forks as little as it can: a fork bomb may have every CPU (each command
+# run here once took a second).
 _lab_note_stuck() {
-    local name=$1 pid child
-    pid=$(cat "$LAB_RUN/$name.pid" 2>/dev/null) || return 0
-    [[ -e $LAB_RUN/$name.traced ]] && pid=$(pgrep -P "$pid" | head -n 1)
+    local name=$1 pid="" comm i=0
+    local -a children=()
+    read -r pid 2>/dev/null <"$LAB_RUN/$name.pid" || return 0
+    if [[ -e $LAB_RUN/$name.traced ]]; then
+        _lab_children "$pid"
+        pid=${_lab_kids[0]:-}
+    fi
     [[ -n $pid ]] || return 0
     {
         lab_stuck_state "$pid"
-        for child in $(pgrep -P "$pid" | head -n 3); do
-            printf '    its child %s (%s): %s\n' "$child" "$(cat "/proc/$child/comm" 2>/dev/null)" \
-                "$(lab_stuck_state "$child")"
+        _lab_children "$pid"
+        children=("${_lab_kids[@]}")
+        for pid in "${children[@]}"; do
+            ((i++ < 3)) || break
+            comm=""
+            read -r comm 2>/dev/null <"/proc/$pid/comm"
+            printf '    its child %s (%s): ' "$pid" "$comm"
+            lab_stuck_state "$pid" || echo "it has ended since"
         done
     } >"$LAB_RUN/$name.stuck" 2>/dev/null
     return 0
