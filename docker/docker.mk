@@ -71,8 +71,9 @@ image-test: image ## run `make test` inside the lab image as student (rebuilds i
 	$(DOCKER) run --rm $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) $(IMAGE_LAB) make test
 
 # The hostile programs (harness/selftest/hostile/NAME.c) that gradescope-test
-# grades after the reference: each must score 0 and change nothing of the
-# autograder.  They are graded at the self-test's hostile time scale (0.2:
+# grades after the reference: each must score 0, say what its source's
+# `expect` line says (as root: in a container without CAP_SYS_PTRACE), and
+# change nothing of the autograder.  They are graded at the self-test's hostile time scale (0.2:
 # what is proved is that the bounds hold, not how long they are);
 # GRADESCOPE_HOSTILE="$$(ls harness/selftest/hostile | sed 's/\.c$$//')"
 # grades them all.
@@ -95,6 +96,9 @@ gradescope-test: image ## run Gradescope's run_autograder in the image, as root,
 	    cp harness/selftest/hostile/$$hostile.c /autograder/submission/pipe_relay.c; \
 	    start=$$SECONDS; LAB_TIMEOUT_SCALE=0.2 bash /autograder/source/run_autograder >/tmp/$$hostile.out 2>&1; \
 	    jq -e ".score == 0" /autograder/results/results.json >/dev/null || { tail -n 20 /tmp/$$hostile.out; exit 1; }; \
+	    expect=$$(sed -n "s/^ \* expect\(-as-root\)\{0,1\}: *//; T; s/ *\*\/ *$$//; p" harness/selftest/hostile/$$hostile.c | head -n 1); \
+	    [ -z "$$expect" ] || jq -r ".output, .tests[].output" /autograder/results/results.json | grep -qF -- "$$expect" || \
+	      { echo "gradescope-test: $$hostile: the results do not say \"$$expect\""; tail -n 20 /tmp/$$hostile.out; exit 1; }; \
 	    [ "$$(find /autograder/source -type f -print0 | xargs -0 cksum | sort)" = "$$sum" ] || \
 	      { echo "gradescope-test: $$hostile changed the autograder"; exit 1; }; \
 	    echo "gradescope-test: $$hostile scored 0 in $$((SECONDS - start)) s, the autograder unchanged"; \

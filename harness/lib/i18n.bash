@@ -42,6 +42,7 @@ lab_text() {
         skipped) echo "已跳过（跳过的测试不得分）" ;;
         broke-off) echo "评分器没能运行这个测试（测试运行中断）：" ;;
         no-message) echo "测试停在下面这一步：它失败了，却没有自己的说明。这多半是评分器的缺陷（请连同这段信息报告）：" ;;
+        left-alone) echo "测试期间出现、但不是被评测程序创建的对象（不计为泄漏，评分器没有动它们）：" ;;
         tampered) echo "测试结果流被篡改（评分器收到了并非 bats 写出的行）：本练习的每个测试都记 0 分。" ;;
         in-seconds) echo "用时" ;;
         *) echo "$1" ;;
@@ -59,6 +60,7 @@ lab_text() {
         skipped) echo "skipped (a skipped test earns no points)" ;;
         broke-off) echo "the grader did not get to run this test (the test run broke off):" ;;
         no-message) echo "the test stopped at this step, which failed without a message of its own: most likely a grader bug (please report it with this message):" ;;
+        left-alone) echo "not ours, left alone: these appeared during a test, but the graded programs did not make them (not blamed, not removed):" ;;
         tampered) echo "the results stream was tampered with (the grader received lines that bats did not write): every test of this exercise scores 0." ;;
         in-seconds) echo "in" ;;
         *) echo "$1" ;;

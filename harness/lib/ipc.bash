@@ -80,8 +80,11 @@ lab_ipc_snapshot() {
 # System V segments whose creator still runs outside this test's process
 # tree (System V objects have no names to tell them apart; a segment
 # records its creator's pid, semaphore sets and queues record none).
+# Those are left alone, never blamed nor removed, and each is noted in
+# $LAB_NOTES ("TEST<tab>KIND ID<tab>why", when set): the grading's report
+# lists them as "not ours, left alone" (lab-grade).
 lab_ipc_new() {
-    local ours
+    local ours notes=${LAB_NOTES:-/dev/null} test=${BATS_TEST_DESCRIPTION:-}
     ours=$(ps -e -o pid=,ppid= | awk -v root="${LAB_TEST_PID:-$BASHPID}" '
         { parent[$1] = $2; pids[NR] = $1 }
         END {
@@ -96,11 +99,15 @@ lab_ipc_new() {
         while read -r kind id creator; do
             if [[ $kind == sysv-shm && -n $creator && $creator != 0 && -d /proc/$creator &&
                 " $ours " != *" $creator "* ]]; then
+                printf '%s\t%s %s\t%s\n' "$test" "$kind" "$id" \
+                    "its creator, pid $creator, runs outside this test" >>"$notes"
                 continue
             fi
             echo "$kind $id"
         done |
-        awk -v run="$LAB_RUN_ID" -v by_uid="${LAB_PROGRAM_UID:+1}" -v work="${LAB_WORK:-}/" -v src="${LAB_SRC:-}/" '
+        awk -v run="$LAB_RUN_ID" -v by_uid="${LAB_PROGRAM_UID:+1}" -v work="${LAB_WORK:-}/" -v src="${LAB_SRC:-}/" \
+            -v notes="$notes" -v test="$test" '
+            function left_alone(why) { printf "%s\t%s\t%s\n", test, $0, why >>notes }
             $1 == "fifo" && $2 ~ /\/vgdb-pipe-/ { next }
             # Unprivileged, a FIFO of our uid may be the user'"'"'s own, made
             # while the test ran: it counts only where the test'"'"'s programs
@@ -108,11 +115,17 @@ lab_ipc_new() {
             # lab'"'"'s names (lab-RUN-..., the statements'"'"' ipclab-...).
             $1 == "fifo" && by_uid == "" {
                 base = $2; sub(/.*\//, "", base)
-                if (index($2, work) != 1 && index($2, src) != 1 && base !~ /^(lab-[0-9]+-|ipclab-)/) next
+                if (index($2, work) != 1 && index($2, src) != 1 && base !~ /^(lab-[0-9]+-|ipclab-)/) {
+                    left_alone("of the grader'"'"'s own uid, outside the test'"'"'s folders, not under the lab'"'"'s names")
+                    next
+                }
             }
             {
                 name = $2; sub(/.*\//, "", name)
-                if (match(name, /^lab-[0-9]+-/) && substr(name, 5, RLENGTH - 5) != run) next
+                if (match(name, /^lab-[0-9]+-/) && substr(name, 5, RLENGTH - 5) != run) {
+                    left_alone("another grading'"'"'s (run " substr(name, 5, RLENGTH - 5) ")")
+                    next
+                }
                 print
             }'
 }

@@ -333,7 +333,18 @@ lab_stuck_state() {
     S | D)
         read -r wchan 2>/dev/null <"/proc/$pid/wchan"
         [[ $wchan == 0 ]] && wchan=""
-        if read -r nr rest 2>/dev/null <"/proc/$pid/syscall" && [[ $nr =~ ^[0-9]+$ ]]; then
+        nr=""
+        read -r nr rest 2>/dev/null <"/proc/$pid/syscall"
+        # Root in a container lacks CAP_SYS_PTRACE, which another uid's
+        # /proc/PID/syscall and wchan ask for (wchan then reads "0"); the
+        # programs' own uid may read them.  One command, only then.
+        if [[ ! $nr =~ ^[0-9]+$ && -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+            # shellcheck disable=SC2016 # expanded by that bash
+            read -r wchan nr < <(setpriv --reuid="$LAB_PROGRAM_UID" --regid="$LAB_PROGRAM_UID" --clear-groups \
+                bash -c 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' _ "$pid" 2>/dev/null)
+            [[ $wchan == 0 ]] && wchan=""
+        fi
+        if [[ $nr =~ ^[0-9]+$ ]]; then
             _lab_syscall_name "$nr"
             call=$_lab_call
         fi
