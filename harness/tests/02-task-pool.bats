@@ -200,18 +200,24 @@ assert_pool_ended() {
 
 # points: 5
 @test "bad lines on standard input are reported and skipped" {
-    printf '1\nabc\n\n-1\n4294967296\n 2\n3x\n2' >"$BATS_TEST_TMPDIR/lines.txt"
+    # Leading zeros are digits too (line 8 is the code 3); a NUL byte is not
+    # (line 9: the line is judged by its length, not as a C string).
+    printf '1\nabc\n\n-1\n4294967296\n 2\n3x\n00000000003\n1\0junk\n2' >"$BATS_TEST_TMPDIR/lines.txt"
     lab_run pool --in "$BATS_TEST_TMPDIR/lines.txt" -- "$POOL" -w 2 -
     assert_pool_ended pool || return
-    { pool_line 0 0 1; pool_line 1 1 2; } >"$BATS_TEST_TMPDIR/expected"
+    { pool_line 0 0 1; pool_line 1 1 3; pool_line 0 2 2; } >"$BATS_TEST_TMPDIR/expected"
     pool_assert_log pool "$BATS_TEST_TMPDIR/expected" \
-        "only the lines \"1\" and the last \"2\" (no newline) are tasks: 0 and 1" \
-        "§6: a bad line is not a task and takes no task number" || return
+        "only the lines \"1\", \"00000000003\" and the last \"2\" (no newline) are tasks: 0, 1 and 2" \
+        "§6: digits only, leading zeros too, and nothing else on the line (not even a NUL byte); a bad line is not a task and takes no task number" ||
+        return
     local line
     for line in "line 2: bad task code 'abc'" "line 3: bad task code ''" "line 4: bad task code '-1'" \
         "line 5: bad task code '4294967296'" "line 6: bad task code ' 2'" "line 7: bad task code '3x'"; do
         lab_assert_stderr_line pool "task_pool: $line" "§6 (bad lines)" || return
     done
+    grep -aq "^task_pool: line 9: bad task code '" "$LAB_RUN/pool.err" ||
+        lab_fail "a line \"task_pool: line 9: bad task code '...'\" for the line 1, NUL, junk" "no such line" \
+            "§6 (bad lines: a NUL byte is not a digit)" "$(lab_show_output pool)" || return
     lab_assert_exit pool 0 "§9"
 }
 

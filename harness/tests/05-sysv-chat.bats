@@ -36,6 +36,22 @@ setup_file() {
     printf 'a1\n\na3 with  blanks\tand a tab\nlast line, no newline' >"$dir/eof.txt"
     printf 'peer: a1\npeer: \npeer: a3 with  blanks\tand a tab\npeer: last line, no newline\n' \
         >"$dir/eof.expected"
+    # Lines at MSG_MAX (4096): one of exactly 4096 bytes is one message;
+    # 4097 bytes are two (4096 and 1); a long line whose last piece reads
+    # "quit" is text, not a quit (§4: only a line that is exactly quit).
+    {
+        head -c 4096 /dev/zero | tr '\0' x
+        echo
+        head -c 4097 /dev/zero | tr '\0' z
+        echo
+        head -c 4096 /dev/zero | tr '\0' y
+        echo quit
+        echo last
+    } >"$dir/limits.txt"
+    {
+        printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' x)" "$(head -c 4096 /dev/zero | tr '\0' z)" z
+        printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' y)" quit last
+    } >"$dir/limits.expected"
     printf 'hello from a\nsecond line\n' >"$dir/short.a"
     printf 'hello from b\n' >"$dir/short.b"
 }
@@ -100,7 +116,7 @@ sysv_has() {
     lab_assert_same_output b "$BATS_TEST_TMPDIR/b.expected" "the one line a sent (\"quit\" is not printed)" "§4 and §6"
 }
 
-# points: 20
+# points: 15
 @test "both sides send 1000 lines at the same time: each gets all of the other's, in order, none torn" {
     side a a --in "$BATS_FILE_TMPDIR/a.1000"
     side b b --in "$BATS_FILE_TMPDIR/b.1000"
@@ -144,6 +160,17 @@ sysv_has() {
     lab_close_input b
     ended b 0 5 "§6: when both inputs have ended, both sides end" || return
     ended a 0 5 "§6: when both inputs have ended, both sides end"
+}
+
+# points: 5
+@test "lines at MSG_MAX: 4096 bytes arrive as one line, 4097 as two, and a long line ending in quit is text" {
+    side a a --in "$BATS_FILE_TMPDIR/limits.txt"
+    side b b --in /dev/null
+    ended a 0 10 "§6: when both inputs have ended, both sides end" || return
+    ended b 0 10 "§6: when both inputs have ended, both sides end" || return
+    lab_assert_same_output b "$BATS_FILE_TMPDIR/limits.expected" \
+        "a line of 4096 x as one peer: line; 4097 z as 4096 z, then z; 4096 y then quit as two pieces of text; then last" \
+        "§4: only a line longer than MSG_MAX goes in pieces, and only a line that is exactly quit is a quit"
 }
 
 # points: 15

@@ -118,7 +118,7 @@ assert_replies() {
     stop_server server
 }
 
-# points: 15
+# points: 10
 @test "5 clients x 100 add requests at once: every answer is correct" {
     start_server server || return
     local k
@@ -209,6 +209,28 @@ assert_replies() {
             "§6: a dead client ends its handler only" "$(lab_show_output server)" || return
     client_run after "add 2 2"
     assert_replies after "a new client served after the killed one" "§6" "ok 4" || return
+    stop_server server
+}
+
+# points: 5
+@test "a client whose handler is killed says \"the server has gone away\" and exits 1" {
+    start_server server || return
+    spawn_connected client || return
+    local handler=$HANDLER
+    lab_input client "add 1 1"
+    lab_wait_output client '^ok 2$' 5 ||
+        lab_fail "the response \"ok 2\"" "$(lab_describe client)" "§5" "$(lab_show_output client out)" || return
+    lab_signal_pid "$handler" KILL "the client's handler" "§4" || return
+    # The request goes into the queue; no response ever comes.
+    lab_input client "add 2 2"
+    lab_wait_exit client 5 ||
+        lab_fail "posix_client to notice within a few seconds that its handler is gone, and end" \
+            "$(lab_describe client)" "§4: while it waits, kill(HPID, 0) once a second (LIVENESS_SECONDS)" \
+            "$(lab_show_output client)" || return
+    lab_assert_stderr_line client "posix_client: the server has gone away" \
+        "§4: the wait timed out (ETIMEDOUT) and kill(HPID, 0) failed with ESRCH; kill() sets errno too, so test the wait's errno before calling it, or keep it" ||
+        return
+    lab_assert_exit client 1 "§4: exit 1 once the server has gone away" || return
     stop_server server
 }
 

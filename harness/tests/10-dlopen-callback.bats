@@ -224,7 +224,7 @@ _clients_done_or_corrupt() {
     stop_server server
 }
 
-# points: 10
+# points: 5
 @test "an unknown callback: the client gets an error naming it, and the server keeps serving" {
     start_server || return
     local spid name
@@ -260,6 +260,33 @@ _clients_done_or_corrupt() {
     lab_assert_stderr_line nan "cb_client: square(twelve) failed: not an integer: 'twelve'" \
         "§4 (the error line) and §5 (square)" || return
     server_alive server "§6" || return
+    stop_server server
+}
+
+# points: 5
+@test "square takes a decimal integer with an optional - only: +12, ' 12', '12 ', 0x10 and 3037000500 are errors" {
+    start_server || return
+    local spid arg name
+    spid=$(lab_pid server)
+    local -A names=([+12]=plus [" 12"]=blank ["12 "]=trailing [0x10]=hex)
+    for arg in +12 " 12" "12 " 0x10; do
+        name=${names[$arg]}
+        call "$name" -- square "$arg"
+        [[ $(lab_status "$name") == 3 ]] ||
+            lab_fail "cb_client square '$arg' to fail with exit status 3: \"$arg\" is not digits with an optional -" \
+                "$(lab_describe "$name")" "§5: square (anything else returns -1) and §4 (status 3)" \
+                "$(lab_show_output "$name" out)" "$(lab_show_output "$name")" || return
+        lab_assert_stderr_line "$name" "cb_client: square($arg) failed: not an integer: '$arg'" \
+            "§5: square: anything but digits with an optional - returns -1 with \"not an integer: 'ARG'\"" || return
+    done
+    call large -- square 3037000500
+    [[ $(lab_status large) == 3 ]] ||
+        lab_fail "cb_client square 3037000500 to fail with exit status 3: its square is too large for a long long" \
+            "$(lab_describe large)" "§5: square (a square too large is an error) and §4 (status 3)" \
+            "$(lab_show_output large out)" "$(lab_show_output large)" || return
+    call largest -- square -3037000499
+    assert_call largest "square(-3037000499) = 9223372030926249001 (ran in pid $spid)" \
+        "§5: the largest square a long long holds is not an error" || return
     stop_server server
 }
 

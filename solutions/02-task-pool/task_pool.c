@@ -131,23 +131,33 @@ static void usage_error(const char *fmt, ...)
     exit(EXIT_USAGE);
 }
 
-/* Digits only (no sign, no blank, no suffix), value in [min, max]. */
-static bool parse_number(const char *s, unsigned long long min, unsigned long long max,
-                         unsigned long long *value)
+/* The LEN bytes at S are digits only (no sign, no blank, no suffix, no NUL
+ * byte: a line is judged by its length, not as a C string), any number of
+ * them (leading zeros too), with a value in [min, max]. */
+static bool parse_digits(const char *s, size_t len, unsigned long long min,
+                         unsigned long long max, unsigned long long *value)
 {
     unsigned long long v = 0;
 
-    if (*s == '\0' || strlen(s) > 10)
+    if (len == 0)
         return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
             return false;
-        v = v * 10 + (unsigned)(*s - '0');
+        v = v * 10 + (unsigned)(s[i] - '0');
+        if (v > max)            /* every max here is far below ULLONG_MAX / 10 */
+            return false;
     }
-    if (v < min || v > max)
+    if (v < min)
         return false;
     *value = v;
     return true;
+}
+
+static bool parse_number(const char *s, unsigned long long min, unsigned long long max,
+                         unsigned long long *value)
+{
+    return parse_digits(s, strlen(s), min, max, value);
 }
 
 static struct options parse_args(int argc, char *argv[])
@@ -567,7 +577,7 @@ static int handle_line(struct pool *p, const char *line, size_t len, bool too_lo
 
     memcpy(text, line, len);
     text[len] = '\0';
-    if (too_long || !parse_number(text, 0, UINT32_MAX, &code)) {
+    if (too_long || !parse_digits(line, len, 0, UINT32_MAX, &code)) {
         msg("line %lu: bad task code '%s%s'", lineno, text, too_long ? "..." : "");
         return 0;
     }

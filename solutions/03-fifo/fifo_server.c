@@ -129,12 +129,15 @@ static bool parse_mode(const char *s, mode_t *mode)
     unsigned long value = 0;
     size_t i;
 
-    if (s[0] == '\0' || strlen(s) > 4)
+    if (s[0] == '\0')
         return false;
+    /* Any number of digits (00640 is 0640, as for chmod): the value decides. */
     for (i = 0; s[i] != '\0'; i++) {
         if (s[i] < '0' || s[i] > '7')
             return false;
         value = value * 8 + (unsigned long)(s[i] - '0');
+        if (value > 0777)
+            return false;
     }
     /* The server itself opens the FIFO for reading and for writing: without
      * both bits for the owner, that open() would fail for anyone but root. */

@@ -371,9 +371,11 @@ static enum wait_result send_message(enum kind kind, const char *text, size_t le
 }
 
 /* Send one line (without its newline), or end everything if it is "quit". */
-static enum wait_result send_line(const char *line, size_t len, bool *quit)
+/* Send the end of a line (all of it, or the rest of a long line whose first
+ * pieces went already: then it is text, whatever it reads). */
+static enum wait_result send_line(const char *line, size_t len, bool continued, bool *quit)
 {
-    if (len == 4 && memcmp(line, "quit", 4) == 0) {
+    if (!continued && len == 4 && memcmp(line, "quit", 4) == 0) {
         *quit = true;
         return send_message(MSG_QUIT, NULL, 0);
     }
@@ -402,10 +404,13 @@ static int wait_input(void)
 
 static void *writer_main(void *arg)
 {
-    static char buf[MSG_MAX];       /* only this thread uses it */
+    /* One byte more than a message: a line of exactly MSG_MAX bytes is one
+     * message only if its newline is seen before anything is sent. */
+    static char buf[MSG_MAX + 1];   /* only this thread uses it */
     size_t len = 0;
     enum wait_result result = WAIT_OK;
     bool quit = false;
+    bool continued = false;         /* pieces of the current line were sent */
 
     (void)arg;
     for (;;) {
@@ -431,7 +436,8 @@ static void *writer_main(void *arg)
         /* Send every complete line in the buffer, keep the rest. */
         for (i = len; i < len + (size_t)n && result == WAIT_OK && !quit; i++) {
             if (buf[i] == '\n') {
-                result = send_line(buf + start, i - start, &quit);
+                result = send_line(buf + start, i - start, continued, &quit);
+                continued = false;
                 start = i + 1;
             }
         }
@@ -440,12 +446,16 @@ static void *writer_main(void *arg)
             break;
         memmove(buf, buf + start, len - start);
         len -= start;
-        /* A line longer than a message goes in pieces of MSG_MAX bytes. */
+        /* MSG_MAX + 1 bytes and no newline: the line is longer than a
+         * message, and goes in pieces of MSG_MAX bytes; the last byte waits
+         * for the next piece. */
         if (len == sizeof buf) {
-            result = send_message(MSG_TEXT, buf, len);
-            len = 0;
+            result = send_message(MSG_TEXT, buf, MSG_MAX);
             if (result != WAIT_OK)
                 break;
+            continued = true;
+            buf[0] = buf[MSG_MAX];
+            len = 1;
         }
     }
 
@@ -462,7 +472,7 @@ static void *writer_main(void *arg)
      * the peer that nothing more will come, and end the conversation if the
      * peer has said so already. */
     if (len > 0)
-        result = send_line(buf, len, &quit);
+        result = send_line(buf, len, continued, &quit);
     if (result == WAIT_OK && !quit)
         result = send_message(MSG_END, NULL, 0);
     if (result != WAIT_OK) {

@@ -320,20 +320,24 @@ static int connect_server(struct client *c)
 static int exchange(struct client *c, const char *request, size_t len, char *text)
 {
     ssize_t n;
+    int err;
 
     for (;;) {
         struct timespec until = deadline_in(LIVENESS_SECONDS);
 
         if (mq_timedsend(c->req, request, len, 0, &until) == 0)
             break;
-        if (errno == EINTR && !stop_signal)
+        err = errno;            /* process_alive()'s kill() sets errno */
+        if (err == EINTR && !stop_signal)
             continue;
-        if (errno == ETIMEDOUT && process_alive(c->handler))
+        if (err == ETIMEDOUT && process_alive(c->handler))
             continue;
-        if (errno == ETIMEDOUT)
+        if (err == ETIMEDOUT) {
             msg("the server has gone away");
-        else if (errno != EINTR)
+        } else if (err != EINTR) {
+            errno = err;
             syserr("mq_timedsend");
+        }
         return -1;
     }
     for (;;) {
@@ -342,14 +346,17 @@ static int exchange(struct client *c, const char *request, size_t len, char *tex
         n = mq_timedreceive(c->resp, text, MESSAGE_MAX, NULL, &until);
         if (n >= 0)
             break;
-        if (errno == EINTR && !stop_signal)
+        err = errno;            /* process_alive()'s kill() sets errno */
+        if (err == EINTR && !stop_signal)
             continue;
-        if (errno == ETIMEDOUT && process_alive(c->handler))
+        if (err == ETIMEDOUT && process_alive(c->handler))
             continue;
-        if (errno == ETIMEDOUT)
+        if (err == ETIMEDOUT) {
             msg("the server has gone away");
-        else if (errno != EINTR)
+        } else if (err != EINTR) {
+            errno = err;
             syserr("mq_timedreceive");
+        }
         return -1;
     }
     text[n] = '\0';

@@ -195,8 +195,10 @@ static struct cb_registry *create_registry(const char *name)
 
     fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd == -1) {
+        bool exists = errno == EEXIST;  /* before syserr()'s stdio calls */
+
         syserr("shm_open");
-        if (errno == EEXIST)
+        if (exists)
             msg("is another server running on %s? If not, remove /dev/shm%s", name, name);
         return NULL;
     }

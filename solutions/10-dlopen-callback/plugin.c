@@ -55,15 +55,17 @@ int cb_reverse(const char *arg, char *result, size_t size)
     return 0;
 }
 
-/* square: the argument, a decimal integer, times itself. */
+/* square: the argument, a decimal integer with an optional '-', times
+ * itself.  strtoll() alone would take more: leading blanks and a '+'. */
 int cb_square(const char *arg, char *result, size_t size)
 {
     char *end;
     long long n;
+    const char *digits = arg[0] == '-' ? arg + 1 : arg;
 
     errno = 0;
     n = strtoll(arg, &end, 10);
-    if (end == arg || *end != '\0' || isspace((unsigned char)arg[0]) || errno == ERANGE) {
+    if (!isdigit((unsigned char)digits[0]) || end == arg || *end != '\0' || errno == ERANGE) {
         snprintf(result, size, "not an integer: '%s'", arg);
         return -1;
     }
