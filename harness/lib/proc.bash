@@ -34,10 +34,13 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #   --valgrind       run it under valgrind (see valgrind.bash); bounds scale
 #   --helgrind       run it under valgrind's helgrind (thread errors); bounds scale
 #   --strace CALLS   run it under strace -f for those calls (see trace.bash)
+#   --inject SPEC    run it under strace -f -e inject=SPEC (a delay or a fault
+#                    at a chosen call: a race provoked, every time; the call
+#                    is traced too)
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
-    local in_pipe=0 valgrind="" strace_calls=""
+    local in_pipe=0 valgrind="" strace_calls="" inject=""
     shift
     while (($#)); do
         case $1 in
@@ -51,6 +54,7 @@ lab_spawn() {
         --valgrind) valgrind=memcheck; shift ;;
         --helgrind) valgrind=helgrind; shift ;;
         --strace) strace_calls=$2; shift 2 ;;
+        --inject) inject=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "lab_spawn: unknown option $1" >&2; return 2 ;;
         esac
@@ -60,8 +64,8 @@ lab_spawn() {
 
     local -a cmd=() wrapper=()
     local scale_kind=""
-    if [[ -n $strace_calls ]]; then
-        mapfile -t wrapper < <(lab_strace_command "$name" "$strace_calls")
+    if [[ -n $strace_calls || -n $inject ]]; then
+        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject")
         cmd+=("${wrapper[@]}")
         : >"$LAB_RUN/$name.traced"      # lab_pid: the program is strace's child
     fi

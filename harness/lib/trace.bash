@@ -7,9 +7,12 @@
 
 # shellcheck shell=bash
 
-# lab_strace_command NAME CALLS: the strace command line, one word per line.
+# lab_strace_command NAME CALLS [INJECT]: the strace command line, one word
+# per line; INJECT is an -e inject= expression (lab_spawn --inject), such as
+# read:delay_exit=1000000 (every read() returns a second after it is done).
 lab_strace_command() {
     printf '%s\n' strace -f -qq -s 96 -o "$LAB_LOGS/$1.strace" -e "trace=$2"
+    [[ -z ${3:-} ]] || printf '%s\n' -e "inject=$3"
 }
 
 # lab_syscalls NAME: the names of the calls that were made (sorted, once).

@@ -153,7 +153,7 @@ transfer() {
             "§1 and §4: write() straight from the slot; no pipe, no temporary file"
 }
 
-# points: 10
+# points: 5
 @test "SIGINT to the producer in the middle: both end, and nothing is left in /dev/shm" {
     start_consumer cons || return
     lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
@@ -170,6 +170,30 @@ transfer() {
     assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer quit" \
         "§6: the producer sets quit and posts full_slots, so that the consumer wakes up (hint 5)" || return
     lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
+}
+
+# points: 5
+@test "SIGINT to the producer between two calls (a read() that has its bytes): it still exits 130" {
+    start_consumer cons || return
+    # Under strace every read() of the producer returns a second after it
+    # has its bytes: a SIGINT sent then finds no call to interrupt, and the
+    # read() returns its count, not EINTR.
+    lab_spawn prod --in-pipe --inject 'read:delay_exit=1000000' -- "$PROD" -n "$RING"
+    wait_until_blocked prod "wait in read() for input" blocked_in_read "§4" || return
+    local pid
+    pid=$(lab_pid prod) || return
+    lab_input prod "first line"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" t ||
+        lab_fail "the producer's read() to return \"first line\" (held a second by strace)" \
+            "$(lab_describe prod)" "§4" "$(lab_show_output prod)" || return
+    lab_signal prod INT
+    assert_ends prod 5 130 "ring_producer to exit 130 soon after a SIGINT that came while no call was blocked" \
+        "§6: a signal may come between two calls: look at the flag after every read(), not only when a call fails with EINTR (hint 5)" ||
+        return
+    lab_assert_stderr_line prod "ring_producer: interrupted by SIGINT" "§6" || return
+    assert_ends cons 5 1 "ring_consumer to exit 1 soon after the producer quit" \
+        "§6: the producer sets quit and posts full_slots" || return
     lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
 }
 

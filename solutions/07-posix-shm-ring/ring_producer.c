@@ -177,6 +177,12 @@ static int produce(struct ring_header *ring, const char *name)
             give_up(ring, name);
             return EXIT_SYSERR;
         }
+        /* A signal that came while no call was blocked (this read() had its
+         * bytes already, and returns their count) leaves only the flag. */
+        if (ring_signal != 0) {
+            give_up(ring, name);
+            return EXIT_SYSERR;
+        }
 
         ring->len[i] = (uint32_t)n;
         /* sem_post() makes the slot's bytes and length visible to the consumer
