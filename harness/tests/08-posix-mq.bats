@@ -93,7 +93,7 @@ expected_jobs() {
         } }'
 }
 
-# points: 15
+# points: 10
 @test "3 workers, 1000 jobs: every job runs exactly once, with its priority" {
     local t k pid dpid
     t=$(timeout_ms 1500)
@@ -207,6 +207,43 @@ expected_jobs() {
         lab_fail "the worker to wait $t ms for another job before it exits" \
             "it ended after $elapsed ms" \
             "§6: wait with mq_timedreceive() until now + TIMEOUT_MS, not a non-blocking receive (hint 4)"
+}
+
+# points: 5
+@test "a message that is not \"job N\" (N at most 1000000000) is dropped with a line on stderr, and not counted" {
+    local t
+    t=$(timeout_ms 400)
+    start_dispatch dispatch -n 2 -p 1 || return
+    wait_all_sent dispatch || return
+    # Behind jobs 1 and 2, what no dispatcher sends (the grader's mq_sender):
+    # job 1000000000 is a job, the others are not (§6).
+    local -a bad=(hello job "job x" "Job 4" " job 5" "job 1000000001" "job -1")
+    lab_run sender -- "$LAB_TOOLS/mq_sender" "$Q" "job 1000000000" "${bad[@]}"
+    lab_assert_exit sender 0 "the grader's mq_sender (a grader fault if it fails)" || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 3
+    finish_dispatch dispatch 2 || return
+    finish_worker worker 3 3 "$t" || return
+    local pid
+    pid=$(lab_field worker pid)
+    {
+        printf 'worker 3 pid %s job %s priority 0\n' "$pid" 1 "$pid" 2 "$pid" 1000000000
+        echo "worker 3: 3 jobs, idle for $t ms, exiting"
+    } >"$BATS_TEST_TMPDIR/worker.expected"
+    lab_assert_same_output worker "$BATS_TEST_TMPDIR/worker.expected" \
+        "jobs 1, 2 and 1000000000, and the last line counting 3 jobs: nothing for the messages that are not jobs" \
+        "§6: a message that does not start with \"job \" and a digit, or whose number is above 1000000000, is dropped and not counted" ||
+        return
+    local message count
+    for message in "${bad[@]}"; do
+        count=$(grep -c "^mq_worker: malformed message of ${#message} bytes dropped" "$LAB_RUN/worker.err")
+        ((count >= 1)) ||
+            lab_fail "a line \"mq_worker: malformed message of ${#message} bytes dropped ...\" on stderr for '$message'" \
+                "no such line" "§6 (a malformed message)" "$(lab_show_output worker)" || return
+    done
+    count=$(grep -c '^mq_worker: malformed message of ' "$LAB_RUN/worker.err")
+    ((count == ${#bad[@]})) ||
+        lab_fail "${#bad[@]} lines \"mq_worker: malformed message of N bytes dropped ...\", one per malformed message" \
+            "$count such lines" "§6" "$(lab_show_output worker)"
 }
 
 # points: 5

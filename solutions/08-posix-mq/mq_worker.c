@@ -183,7 +183,8 @@ static int deadline_in(long ms, struct timespec *ts)
     return 0;
 }
 
-/* The J of a message that starts with "job J"; -1 if it does not. */
+/* The J of a message that starts with "job J", J at most 1000000000 (§6);
+ * -1 if it does not. */
 static long job_number(const char *buf, size_t len)
 {
     long job = 0;
@@ -252,7 +253,7 @@ static int work(mqd_t mqd, const struct options *o)
         }
         job = job_number(buf, (size_t)n);
         if (job < 0) {
-            msg("malformed message of %zd bytes dropped (it does not start with \"job N\")", n);
+            msg("malformed message of %zd bytes dropped (it does not start with \"job N\", N at most 1000000000)", n);
             continue;
         }
         jobs++;
