@@ -49,10 +49,15 @@ lab_test_file() {
 lab_tests_regex() {
     local name regex=""
     for name; do
-        # shellcheck disable=SC2016 # the $ in the bracket is a literal dollar
-        regex+="${regex:+|}^$(printf '%s' "$name" | sed 's/[][\.|$(){}?+*^]/\\&/g')\$"
+        regex+="${regex:+|}^$(lab_regex_escape "$name")\$"
     done
     printf '%s\n' "$regex"
+}
+
+# lab_regex_escape TEXT: TEXT as an extended regex that matches it literally.
+lab_regex_escape() {
+    # shellcheck disable=SC2016 # the $ in the bracket is a literal dollar
+    printf '%s' "$1" | sed 's/[][\.|$(){}?+*^]/\\&/g'
 }
 
 # lab_spec EXERCISE KEY: a header value from the exercise's test file.

@@ -309,6 +309,23 @@ _lab_syscall_name() {
     fi
 }
 
+# _lab_read_as_program PID: "WCHAN SYSCALL_NR" of PID, read under the
+# programs' uid.  That process is the programs' uid's, so they could reach
+# it: it holds no descriptor of the grader's but the pipe it answers on
+# (every other one is closed first, stdin is /dev/null), and what it says
+# only words a message.
+_lab_read_as_program() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        ((fd > 2)) && eval "exec $fd>&-"
+    done
+    # shellcheck disable=SC2016 # expanded by that bash
+    exec setpriv --reuid="$LAB_PROGRAM_UID" --regid="$LAB_PROGRAM_UID" --clear-groups \
+        bash -c 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' _ "$1" \
+        </dev/null 2>/dev/null
+}
+
 # The clock ticks of /proc/PID/stat's times (sysconf(_SC_CLK_TCK)), and the
 # machine, whose system call numbers _lab_syscall_name knows.
 _LAB_HZ=$(getconf CLK_TCK 2>/dev/null) || _LAB_HZ=100
@@ -343,9 +360,7 @@ lab_stuck_state() {
         # /proc/PID/syscall and wchan ask for (wchan then reads "0"); the
         # programs' own uid may read them.  One command, only then.
         if [[ ! $nr =~ ^[0-9]+$ && -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
-            # shellcheck disable=SC2016 # expanded by that bash
-            read -r wchan nr < <(setpriv --reuid="$LAB_PROGRAM_UID" --regid="$LAB_PROGRAM_UID" --clear-groups \
-                bash -c 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' _ "$pid" 2>/dev/null)
+            read -r wchan nr < <(_lab_read_as_program "$pid")
             [[ $wchan == 0 ]] && wchan=""
         fi
         if [[ $nr =~ ^[0-9]+$ ]]; then
