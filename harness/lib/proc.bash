@@ -279,14 +279,14 @@ lab_status() {
     esac
 }
 
-# _lab_wait_for NAME SECONDS CHECK: polls CHECK for at most SECONDS, scaled
+# _lab_wait_for NAME SECONDS CHECK [ARG...]: polls CHECK for at most SECONDS, scaled
 # as NAME's bounds are.  When it gives up, the bound is kept for
 # lab_describe, so that the message says how long the grader waited.
 _lab_wait_for() {
     local name=$1 bound
     bound=$(lab_seconds "$2" "$(lab_scale_of "$name")")
     rm -f -- "$LAB_RUN/$name.waited"
-    lab_wait_until "$bound" "$3" && return 0
+    lab_wait_until "$bound" "${@:3}" && return 0
     echo "$bound" >"$LAB_RUN/$name.waited"
     lab_finished "$name" || _lab_note_stuck "$name"
     return 1
@@ -655,6 +655,25 @@ lab_wait_output() {
         return 1
     }
     _lab_wait_for "$name" "${3:-5}" _lab_printed
+}
+
+# lab_wait_while_running NAME SECONDS CHECK [ARG...]: polls CHECK (an object
+# made, a state reached) for at most SECONDS, scaled as NAME's bounds are,
+# while NAME runs; once NAME has ended without it (one last look), the wait
+# gives up at once: nothing NAME does now can make CHECK true, and a
+# program that failed at its start is reported in a moment, not at the bound.
+lab_wait_while_running() {
+    local name=$1 seconds=$2
+    shift 2
+    _lab_check_while_running() {
+        "$@" && return 0
+        if lab_finished "$name"; then
+            "$@" && return 0
+            return 2
+        fi
+        return 1
+    }
+    _lab_wait_for "$name" "$seconds" _lab_check_while_running "$@"
 }
 
 # lab_wait_lines NAME COUNT SECONDS [out|err]: waits until NAME has printed

@@ -196,7 +196,7 @@ sysv_has() {
 @test "SIGINT or SIGTERM ends a side, removes the objects, and the peer ends too" {
     # Alone, before any peer came: SIGTERM.
     side alone a --in-pipe
-    lab_wait_until "$(lab_seconds 5)" sysv_has sem "$KEY" ||
+    lab_wait_while_running alone 5 sysv_has sem "$KEY" ||
         lab_fail "a semaphore set with key $KEY soon after chat started" "none" "§3" \
             "$(lab_show_output alone)" || return
     lab_signal alone TERM

@@ -228,7 +228,7 @@ transfer() {
         "§6: a consumer still waiting removes the semaphore (sem_unlink): it may have created it" || return
 
     lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
-    lab_wait_until "$(lab_seconds 5)" shm_exists "$RING" ||
+    lab_wait_while_running prod 5 shm_exists "$RING" ||
         lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe prod)" "§3" \
             "$(lab_show_output prod)" || return
     wait_until_blocked prod "wait in read() for input" blocked_in_read "§4" || return
