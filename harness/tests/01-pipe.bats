@@ -28,8 +28,12 @@ setup_file() {
         } }' >"$dir/big.txt"
     # 200 lines for the report: numbers known in advance.
     seq -f 'line %g of the report test' 1 200 >"$dir/report.txt"
+    # 1000001 empty lines: numbers of 7 digits, wider than the 6 columns.
+    yes '' | head -n 1000001 >"$dir/many.txt"
+    # 100000 bytes in lines of 1000: more than a pipe holds, less than two.
+    awk 'BEGIN { for (i = 0; i < 100; i++) { printf "%04d", i; for (j = 4; j < 999; j++) printf "x"; printf "\n" } }' >"$dir/lines1000.txt"
     local f
-    for f in small binary big report; do
+    for f in small binary big report many lines1000; do
         cat -n "$dir/$f.txt" >"$dir/$f.expected"
     done
     : >"$dir/empty.txt"
@@ -58,7 +62,13 @@ assert_relay_ended() {
     assert_relay_ended relay
     lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" \
         "each line numbered as printf \"%6ld\\t\" does, like cat -n" "§4, and compare with: cat -n"
-    lab_assert_exit relay 0 "§5"
+    lab_assert_exit relay 0 "§5" || return
+    # From line 1000000 on, the number is wider than its 6 columns.
+    relay_run many many --wait 15
+    assert_relay_ended many
+    lab_assert_same_output many "$BATS_FILE_TMPDIR/many.expected" \
+        "1000001 lines numbered; from 1000000 on, 7 digits and then the TAB, as printf \"%6ld\\t\" widens" \
+        "§4: \"wider when it needs more digits\""
 }
 
 # points: 5
@@ -85,7 +95,13 @@ assert_relay_ended() {
     assert_relay_ended relay
     local bytes
     bytes=$(stat -c %s "$BATS_FILE_TMPDIR/report.txt")
-    lab_assert_stderr_line relay "pipe_relay: relayed 200 lines, $bytes bytes" "§4 (the report)"
+    lab_assert_stderr_line relay "pipe_relay: relayed 200 lines, $bytes bytes" "§4 (the report)" || return
+    # A last line without a newline is a line too: 4 lines, 3 newlines.
+    relay_run last binary
+    assert_relay_ended last
+    bytes=$(stat -c %s "$BATS_FILE_TMPDIR/binary.txt")
+    lab_assert_stderr_line last "pipe_relay: relayed 4 lines, $bytes bytes" \
+        "§4 (the report): L counts a last line without a newline"
 }
 
 # points: 10
@@ -109,7 +125,7 @@ assert_relay_ended() {
     lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" "the numbered input" "§4"
 }
 
-# points: 10
+# points: 5
 @test "the parent waits for its child: no zombie, no orphan" {
     relay_run relay report
     assert_relay_ended relay
@@ -140,7 +156,14 @@ assert_relay_ended() {
     # The child cannot write its output: it fails, with status 1.
     lab_run full --in "$BATS_FILE_TMPDIR/small.txt" --out /dev/full -- "$RELAY"
     assert_relay_ended full
-    lab_assert_exit full 1 "§5: when its stdout is /dev/full the child exits 1, and so must the parent"
+    lab_assert_exit full 1 "§5: when its stdout is /dev/full the child exits 1, and so must the parent" || return
+    grep -qE '^pipe_relay: [a-z_0-9]+: No space left on device$' "$LAB_RUN/full.err" ||
+        lab_fail "the line \"pipe_relay: CALL: No space left on device\" on stderr (the child's failed write)" \
+            "no such line" "§7: report a failed call as pipe_relay: CALL: strerror(errno)" \
+            "$(lab_show_output full)" || return
+    ! grep -q 'relayed' "$LAB_RUN/full.err" ||
+        lab_fail "no report line from a child that failed" "a report line" "§7: it exits 1 without the report line" \
+            "$(lab_show_output full)" || return
 
     # The child is killed by SIGTERM: the parent exits 128 + 15.
     lab_spawn killed --in-pipe -- "$RELAY"
@@ -169,7 +192,14 @@ assert_relay_ended() {
     lab_assert_same_output pipeline "$BATS_TEST_TMPDIR/first.expected" \
         "head to print the first numbered line" "§4"
     lab_assert_stderr_line pipeline "pipe_relay exit status: 141" \
-        "§6: the child dies of SIGPIPE, and the parent exits 128 + 13 = 141"
+        "§6: the child dies of SIGPIPE, and the parent exits 128 + 13 = 141" || return
+    # Started by a shell that ignores SIGPIPE: the child still dies of it.
+    lab_run ignored --in "$BATS_FILE_TMPDIR/big.txt" --wait 10 -- bash -c \
+        'trap "" PIPE; "$1" | head -n 1 >/dev/null; echo "pipe_relay exit status: ${PIPESTATUS[0]}" >&2' _ "$RELAY"
+    lab_assert_finished ignored "pipe_relay | head -n 1 to finish soon after head quits, SIGPIPE ignored by the shell" \
+        "§6: the child sets SIGPIPE to SIG_DFL itself" || return
+    lab_assert_stderr_line ignored "pipe_relay exit status: 141" \
+        "§6: an ignored SIGPIPE is inherited: the child sets it back to SIG_DFL, dies of it, and the parent exits 141"
 }
 
 # points: 5
@@ -188,9 +218,41 @@ assert_relay_ended() {
             "$(lab_describe relay)" \
             "§6: no SA_RESTART, so the blocked read() returns EINTR and the loop can print (hint 6)" \
             "$(lab_show_output relay)" || return
+    # The interrupted read() was not the end of the input: what comes next
+    # is relayed too.
+    lab_input relay "world" || return
+    lab_wait_output relay $'^ +2\tworld$' 5 ||
+        lab_fail "the line \"     2<TAB>world\", written after the report, on stdout" \
+            "$(lab_describe relay)" "§3: EINTR from read() means \"try again\", not the end of the input" \
+            "$(lab_show_output relay)" || return
     lab_close_input relay
     lab_wait_exit relay 5 || true
     lab_assert_exit relay 0 "§5"
+}
+
+# points: 5
+@test "SIGUSR1 while the parent waits in waitpid(): a report, and it still waits for its child" {
+    # The child blocks writing to a stopped reader; the parent has forwarded
+    # all of its 100000 bytes, closed its end and waits in waitpid().
+    local fifo=$LAB_LOGS/output.fifo parent
+    mkfifo "$fifo"
+    lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9' _ "$fifo"
+    lab_spawn relay --in "$BATS_FILE_TMPDIR/lines1000.txt" --out "$fifo" -- "$RELAY"
+    parent=$(lab_pid relay) || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$parent" '*do_wait*' 61 ||
+        lab_fail "pipe_relay to wait in waitpid() once its input is forwarded, its child still writing" \
+            "$(lab_describe relay)" "§3: close the write end, then wait" "$(lab_show_output relay)" || return
+    lab_signal relay USR1
+    lab_wait_output relay '^pipe_relay: forwarded 100000 bytes$' 5 err ||
+        lab_fail "the line \"pipe_relay: forwarded 100000 bytes\" on stderr soon after SIGUSR1, while in waitpid()" \
+            "$(lab_describe relay)" "§6: waitpid() returns EINTR; print the report, then call it again" \
+            "$(lab_show_output relay)" || return
+    lab_signal reader CONT
+    lab_wait_exit relay 10 || true
+    lab_wait_exit reader 10 || true
+    assert_relay_ended relay
+    lab_assert_exit relay 0 "§5: waitpid() interrupted by SIGUSR1 is called again (EINTR is not a failure), and the child's status passes through" || return
+    lab_assert_same_output reader "$BATS_FILE_TMPDIR/lines1000.expected" "the 100 lines numbered" "§4"
 }
 
 # points: 5
@@ -221,19 +283,38 @@ assert_relay_ended() {
 
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
-    local -a bad=("-b 0" "-b -5" "-b abc" "-b 12x" "-b 1048577" "-b" "-x" "extra")
-    local i args
+    # Each entry is one command line, its arguments separated by "|" (so
+    # that an argument may hold a blank).
+    local -a bad=("-b|0" "-b|-5" "-b|+5" "-b| 5" "-b|5 " "-b|abc" "-b|12x" "-b|1048577" "-b" "-x" "extra")
+    local i args shown
     for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
+        IFS='|' read -ra args <<<"${bad[$i]}"
+        shown=$(printf "'%s' " "${args[@]}")
         lab_run "bad$i" --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§7: pipe_relay ${bad[$i]} is a usage error" || return
+        lab_assert_exit "bad$i" 2 "§7: pipe_relay ${shown% } is a usage error (§2: digits only, no sign, no blanks)" || return
         grep -q '^usage: pipe_relay' "$LAB_RUN/bad$i.err" ||
-            lab_fail "the line \"usage: pipe_relay [-b BUFSIZE]\" on stderr for: pipe_relay ${bad[$i]}" \
+            lab_fail "the line \"usage: pipe_relay [-b BUFSIZE]\" on stderr for: pipe_relay ${shown% }" \
                 "no usage line" "§7" "$(lab_show_output "bad$i")" || return
         [[ ! -s $LAB_RUN/bad$i.out ]] ||
-            lab_fail "nothing on stdout for: pipe_relay ${bad[$i]}" "some output" "§7" \
+            lab_fail "nothing on stdout for: pipe_relay ${shown% }" "some output" "§7" \
                 "$(lab_show_output "bad$i" out)" || return
     done
-    lab_run good --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" -b 1
-    lab_assert_exit good 0 "§2: -b 1 is valid (one byte at a time)"
+    # A usage error comes before any pipe or child (strace sees none).
+    lab_run traced --strace pipe,pipe2,fork,vfork,clone,clone3 --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" -b 0
+    lab_assert_exit traced 2 "§7: pipe_relay -b 0 is a usage error" || return
+    local made
+    made=$(lab_syscalls traced | tr '\n' ' ')
+    [[ -z $made ]] ||
+        lab_fail "no pipe and no child for a usage error (pipe_relay -b 0)" "strace saw: $made" \
+            "§7: check the arguments first, exit 2 \"without creating the pipe or forking\"" || return
+    # The bounds and getopt's joined form are valid, and change nothing in
+    # the output.
+    local -a good=("-b|1" "-b1048576" "-b|7")
+    for i in "${!good[@]}"; do
+        IFS='|' read -ra args <<<"${good[$i]}"
+        lab_run "good$i" --in "$BATS_FILE_TMPDIR/binary.txt" -- "$RELAY" "${args[@]}"
+        lab_assert_exit "good$i" 0 "§2: pipe_relay ${args[*]} is valid (BUFSIZE from 1 to 1048576; -bN is -b N)" || return
+        lab_assert_same_output "good$i" "$BATS_FILE_TMPDIR/binary.expected" \
+            "the same output with pipe_relay ${args[*]}" "§2: BUFSIZE has no effect on the output" || return
+    done
 }
