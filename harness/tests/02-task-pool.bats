@@ -218,7 +218,26 @@ assert_pool_ended() {
     grep -aq "^task_pool: line 9: bad task code '" "$LAB_RUN/pool.err" ||
         lab_fail "a line \"task_pool: line 9: bad task code '...'\" for the line 1, NUL, junk" "no such line" \
             "§6 (bad lines: a NUL byte is not a digit)" "$(lab_show_output pool)" || return
-    lab_assert_exit pool 0 "§9"
+    lab_assert_exit pool 0 "§9" || return
+
+    # A line of 200 digits is one bad line, however the parent buffers it:
+    # cut into pieces, its last 8 digits would be a task of their own.
+    { printf '3%.0s' {1..200}; printf '\n2\n'; } >"$BATS_TEST_TMPDIR/long.txt"
+    lab_run long --in "$BATS_TEST_TMPDIR/long.txt" -- "$POOL" -w 2 -
+    assert_pool_ended long || return
+    pool_line 0 0 2 >"$BATS_TEST_TMPDIR/long.expected"
+    pool_assert_log long "$BATS_TEST_TMPDIR/long.expected" \
+        "one task: the line \"2\" after a line of 200 digits (a bad line, one only)" \
+        "§6: a line ends at its newline only; a line over 64 bytes is one bad line (its TEXT may be cut)" || return
+    local reports
+    reports=$(grep -ac 'bad task code' "$LAB_RUN/long.err")
+    ((reports == 1)) ||
+        lab_fail "one \"task_pool: line 1: bad task code '333...'\" line for the line of 200 digits" \
+            "$reports such lines" "§6 (bad lines)" "$(lab_show_output long)" || return
+    grep -aq "^task_pool: line 1: bad task code '3333" "$LAB_RUN/long.err" ||
+        lab_fail "the line \"task_pool: line 1: bad task code '333...'\" on stderr" "no such line" "§6 (bad lines)" \
+            "$(lab_show_output long)" || return
+    lab_assert_exit long 0 "§9"
 }
 
 # points: 10
@@ -278,7 +297,7 @@ assert_pool_ended() {
 }
 
 # points: 10
-@test "64 workers and 100000 tasks finish within 5 s" {
+@test "64 workers and 100000 tasks finish within 5 s, every result right (64-bit)" {
     lab_run pool --max-procs 80 --wait 5 -- "$POOL" -w 64 -n 100000 -s 3
     lab_assert_finished pool "task_pool -w 64 -n 100000 to finish within 5 s" \
         "§4: a task is a small computation, no sleep and no fork per task; §7 (hint 2)" || return
@@ -287,11 +306,15 @@ assert_pool_ended() {
         $1 != "worker" || $5 != "task" { print "not a log line: " $0; exit }
         $6 in seen { print "task " $6 " logged twice"; exit }
         $2 != $6 % 64 { print "task " $6 " ran on worker " $2 ", not on worker " ($6 % 64); exit }
+        # T x T passes 2^32 from T = 65536 on: the results are 64-bit.
+        $8 == 0 && $10 != sprintf("%.0f", $6 * $6) { print "task " $6 " code 0: result " $10 ", not " sprintf("%.0f", $6 * $6); exit }
+        $8 == 1 && $10 != sprintf("%.0f", $6 * ($6 + 1) / 2) { print "task " $6 " code 1: result " $10 ", not " sprintf("%.0f", $6 * ($6 + 1) / 2); exit }
         { seen[$6] = 1; pid[$4] = 1; n++ }
         END { if (n != 100000) print n + 0 " log lines, not 100000"
               else { for (p in pid) np++; if (np != 64) print np " different pids, not 64" } }' "$LAB_RUN/pool.out")
     [[ -z $bad ]] ||
-        lab_fail "100000 log lines, task T on worker T mod 64, each task once" "$bad" "§4, §5" \
+        lab_fail "100000 log lines, task T on worker T mod 64, each task once, with its result in 64 bits" "$bad" \
+            "§4 (square and triangle are uint64: compute them in 64 bits), §5" \
             "$(lab_show_output pool out)" || return
     lab_assert_stderr_line pool "$(pool_summary 100000 64 0 0)" "§7 (the summary)" || return
     lab_assert_no_strays pool "§7" || return
