@@ -149,7 +149,7 @@ conversation() {
     lab_assert_exit fork2 0 "§3"
 }
 
-# points: 10
+# points: 5
 @test "shm_fork: the IPC_PRIVATE segment is marked for removal at once; even SIGKILL leaves nothing" {
     lab_spawn fork -- "$FORK" -n 1000000
     lab_wait_output fork '^message 1$' 5 ||
@@ -176,6 +176,22 @@ conversation() {
     lab_stop fork
     assert_segment_gone "$shmid" "no segment left once shm_fork and its child are killed with SIGKILL" \
         "§3: only a segment marked with IPC_RMID goes away by itself; nothing runs in a process killed by SIGKILL"
+}
+
+# points: 5
+@test "shm_fork: a child that dies early makes the parent exit 1 at once, not wait forever" {
+    lab_spawn fork -- "$FORK" -n 1000000
+    lab_wait_output fork '^message 1$' 5 ||
+        lab_fail "the child to print \"message 1\"" "$(lab_describe fork)" "§3" \
+            "$(lab_show_output fork out)" "$(lab_show_output fork)" || return
+    local child
+    child=$(lab_descendants fork | head -n 1)
+    [[ -n $child ]] || lab_fail "a child process below shm_fork" "none was found" "§3" || return
+    lab_signal_pid "$child" KILL "the child of shm_fork" "§3"
+    lab_wait_exit fork 5 ||
+        lab_fail "shm_fork to end soon after its child was killed (SIGKILL)" "$(lab_describe fork)" \
+            "§3 step 5: SIGCHLD is a \"stop\" signal for the parent's wait (block it with the others, §5)" || return
+    lab_assert_exit fork 1 "§3 step 5: the parent exits 1 when its child did not exit 0"
 }
 
 # ---------------------------------------------------------------------------

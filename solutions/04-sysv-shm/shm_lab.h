@@ -59,10 +59,11 @@ void syserr(const char *call);
 bool parse_count(const char *s, long *count);
 
 /*
- * The signals of the conversation. block_signals() installs a handler for
- * each signal of set (SIGUSR1, SIGUSR2: a turn; SIGINT, SIGTERM: stop), then
- * blocks them all, and stores the mask to wait with in *waitmask: the mask
- * there was before, without those signals.
+ * The signals of the conversation. block_signals() blocks each signal of set
+ * (SIGUSR1, SIGUSR2: a turn; SIGINT, SIGTERM, and SIGCHLD in shm_fork: stop),
+ * then installs a handler for each, and stores the mask to wait with in
+ * *waitmask: the mask there was before, without those signals.  Blocked
+ * first: a signal that comes before the handlers are in place stays pending.
  */
 int block_signals(const int *signals, size_t nsignals, sigset_t *waitmask);
 
