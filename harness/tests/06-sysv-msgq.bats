@@ -240,7 +240,7 @@ assert_replies() {
 }
 
 # points: 10
-@test "SIGTERM: the queue is removed and the server exits 0" {
+@test "SIGTERM: the queue is removed, KEYPATH stays, and the server exits 0" {
     start_server server || return
     client_run client "add 1 2"
     assert_replies client "the reply" "§5" "ok 3" || return
@@ -248,7 +248,14 @@ assert_replies() {
     ! queue_exists "$MSQID" ||
         lab_fail "no queue $MSQID once the server has ended" "it is still there (ipcs -q)" \
             "§6: msgctl(msqid, IPC_RMID, NULL) before exiting: a queue outlives its creator (hint 5)" || return
-    lab_assert_no_new_ipc "no message queue left behind after SIGTERM" "§6 (hint 5)"
+    lab_assert_no_new_ipc "no message queue left behind after SIGTERM" "§6 (hint 5)" || return
+    # KEYPATH did not exist: the server made it, and leaves it.
+    [[ -f $KEYPATH && ! -s $KEYPATH ]] ||
+        lab_fail "KEYPATH, the empty file the server created, still there after it ended" \
+            "$(if [[ -e $KEYPATH ]]; then stat -c '%F of %s bytes' -- "$KEYPATH"; else echo "it is gone"; fi)" \
+            "§3: the server never truncates, writes or removes KEYPATH: it only names the queue, and it stays" || return
+    [[ $(stat -c %a -- "$KEYPATH") == 600 ]] ||
+        lab_fail "KEYPATH created with mode 0600" "mode $(stat -c %a -- "$KEYPATH")" "§3: open(KEYPATH, O_CREAT | O_EXCL, 0600)"
 }
 
 # points: 5
