@@ -116,7 +116,7 @@ sysv_has() {
     lab_assert_same_output b "$BATS_TEST_TMPDIR/b.expected" "the one line a sent (\"quit\" is not printed)" "§4 and §6"
 }
 
-# points: 15
+# points: 10
 @test "both sides send 1000 lines at the same time: each gets all of the other's, in order, none torn" {
     side a a --in "$BATS_FILE_TMPDIR/a.1000"
     side b b --in "$BATS_FILE_TMPDIR/b.1000"
@@ -190,6 +190,32 @@ sysv_has() {
     lab_assert_stderr_line b "chat: peer vanished" "§8" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left once the survivor has exited" \
         "§8 and §9: the survivor removes everything (IPC_RMID), since the dead peer never will"
+}
+
+# points: 5
+@test "a second process with the same role is refused (exit 1) and leaves the talking pair alone" {
+    side a a --in-pipe
+    side b b --in-pipe
+    connected a || return
+    connected b || return
+    lab_run intruder -- "$CHAT" -k "$KEY" -r a
+    lab_assert_finished intruder "a second chat -r a to be refused at once, the role being taken" \
+        "§8: {ALIVE, 0, IPC_NOWAIT}, {ALIVE, +1, SEM_UNDO} in one semop(): EAGAIN means the role is taken" || return
+    lab_assert_exit intruder 1 "§7 and §8: refused, exit status 1" || return
+    grep -q '^chat: role a is taken already' "$LAB_RUN/intruder.err" ||
+        lab_fail "a line \"chat: role a is taken already...\" on stderr of the second -r a" "no such line" "§8" \
+            "$(lab_show_output intruder)" || return
+    sysv_has sem "$KEY" && sysv_has shm "$KEY" 2 ||
+        lab_fail "the pair's semaphore set and segments still there after the refusal" \
+            "they are gone or no longer attached by both" \
+            "§8: the process refused removes nothing: the objects are the talking pair's" || return
+    lab_input a "still talking"
+    lab_wait_output b '^peer: still talking$' 5 ||
+        lab_fail "b to print \"peer: still talking\", a line a sent after the refusal" \
+            "$(lab_describe b)" "§8: the refusal does not disturb the conversation" "$(lab_show_output b)" || return
+    lab_input a quit
+    ended a 0 5 "§6: quit" || return
+    ended b 0 5 "§6: the peer's quit"
 }
 
 # points: 10

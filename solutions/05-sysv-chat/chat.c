@@ -670,7 +670,9 @@ static int open_segments(key_t key)
 /*
  * Say that we are here (our ALIVE to 1, with SEM_UNDO so that the kernel
  * takes it back when we end, however we end), then wait for the peer's.
- * Returns 0 when connected, 1 if a signal came first, -1 on error.
+ * Returns 0 when connected, 1 if a signal came first, 2 if the role is
+ * taken (the objects are then the running pair's: not ours to remove), -1 on
+ * error.
  */
 static int connect_peer(int role, const sigset_t *signals)
 {
@@ -687,11 +689,12 @@ static int connect_peer(int role, const sigset_t *signals)
     const struct timespec tick = { .tv_sec = 0, .tv_nsec = TICK_MS * 1000000L };
 
     if (semop(chat.semid, here, 2) == -1) {
-        if (errno == EAGAIN)
-            msg("role %c is taken already (key in use by another conversation?)", 'a' + role);
-        else
+        if (errno != EAGAIN) {
             syserr("semop");
-        return -1;
+            return -1;
+        }
+        msg("role %c is taken already (key in use by another conversation?)", 'a' + role);
+        return 2;
     }
     for (;;) {
         if (semtimedop(chat.semid, there, 2, &tick) == 0)
@@ -738,6 +741,8 @@ int main(int argc, char *argv[])
         rc = open_semaphores(key, &signals);
     if (rc == 0)
         rc = connect_peer(role, &signals);
+    if (rc == 2)        /* refused: the objects are the running pair's, left alone */
+        return EXIT_SYSERR;
     if (rc != 0) {      /* an error, or a signal before the peer came */
         if (remove_objects() == -1)
             rc = -1;
