@@ -194,7 +194,28 @@ one_write_per_message() {
     stop_server server TERM
 }
 
-# points: 10
+# points: 5
+@test "a message written in two pieces is one line; a piece left when the server stops gets its newline" {
+    start_server server || return
+    # A writer that breaks §4 on purpose: a message in two write()s, the
+    # grader telling it when to write the second; then a message with no
+    # newline, still unfinished when SIGTERM comes.
+    lab_spawn writer --in-pipe -- bash -c \
+        'exec 3>"$1" && printf "[1] first" >&3 && read -r _ && printf " second\n[2] unfinished" >&3 && read -r _' _ "$FIFO"
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$(lab_pid writer)" '*pipe_read*' 0 ||
+        lab_fail "the grader's writer to have written its first piece" "$(lab_describe writer)" "§5" || return
+    lab_input writer go || return
+    lab_wait_output server '^\[1\] first second$' 5 ||
+        lab_fail "the line \"[1] first second\", written in two pieces, on stdout" "$(lab_describe server)" \
+            "§5: keep an incomplete line until its newline comes" "$(lab_show_output server out)" || return
+    stop_server server TERM || return
+    printf '[1] first second\n[2] unfinished\n' >"$BATS_TEST_TMPDIR/expected"
+    lab_assert_same_output server "$BATS_TEST_TMPDIR/expected" \
+        "the two pieces as one line, then the unfinished message with a newline added when the server stopped" \
+        "§5: \"If the server stops with an incomplete line kept, it prints it with a newline added\""
+}
+
+# points: 5
 @test "an idle server does not spin: almost no CPU time once the clients have left" {
     start_server server || return
     lab_run client --in "$BATS_FILE_TMPDIR/ordered.txt" -- "$CLIENT" -p "$FIFO"
