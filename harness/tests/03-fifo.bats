@@ -256,7 +256,9 @@ one_write_per_message() {
 
 # points: 5
 @test "the FIFO gets exactly the mode given by -m, whatever the umask" {
-    umask 077
+    # The programs start with this umask (lab_spawn): 077 takes every bit
+    # but the owner's from what mkfifo() creates.
+    export LAB_PROGRAM_UMASK=077
     # 00640 is 0640 too: octal digits, the value at most 0777 (§2).
     local -a cases=("0666:666" "640:640" "00640:640" ":600")
     local c mode want got i=0
@@ -275,8 +277,23 @@ one_write_per_message() {
     done
 }
 
+# refused_not_a_fifo NAME WHAT: fifo_server, run as NAME on $FIFO where WHAT
+# is, refuses it at once: its first line on stderr says so, and it exits 1.
+# The line is looked at first: a server that took the path for its FIFO
+# would serve on, and is reported now, not at the bound.
+refused_not_a_fifo() {
+    local name=$1 what=$2
+    lab_spawn "$name" -- "$SERVER" -p "$FIFO"
+    lab_wait_output "$name" '^fifo_server: ' 5 err || true
+    lab_assert_stderr_line "$name" "fifo_server: $FIFO exists and is not a FIFO" \
+        "§3: $what at PATH is not a FIFO: lstat() it (stat() follows a link) and refuse anything but a FIFO" ||
+        return
+    lab_wait_exit "$name" 5 || true
+    lab_assert_exit "$name" 1 "§3: a path that exists and is not a FIFO is an error"
+}
+
 # points: 5
-@test "a path that is a regular file: error, exit 1, the file untouched" {
+@test "a path that is not a FIFO (a file, a directory, a symbolic link): error, exit 1, nothing touched" {
     printf 'precious data\n' >"$FIFO"
     cp "$FIFO" "$BATS_TEST_TMPDIR/orig"
     lab_run server -- "$SERVER" -p "$FIFO"
@@ -284,7 +301,29 @@ one_write_per_message() {
     lab_assert_stderr_line server "fifo_server: $FIFO exists and is not a FIFO" "§3" || return
     [[ -f $FIFO ]] && cmp -s "$FIFO" "$BATS_TEST_TMPDIR/orig" ||
         lab_fail "the regular file $FIFO left as it was" "it was removed or changed" \
-            "§3: never unlink() or open() for writing what is not your FIFO"
+            "§3: never unlink() or open() for writing what is not your FIFO" || return
+
+    rm -f "$FIFO"
+    mkdir "$FIFO"
+    lab_give_to_program "$FIFO"
+    refused_not_a_fifo dir "a directory" || return
+    [[ -d $FIFO ]] ||
+        lab_fail "the directory $FIFO left as it was" "it is gone" "§3: touch nothing that is not your FIFO" || return
+
+    # A link to a FIFO that nobody reads: stat() sees a leftover FIFO there.
+    local target
+    target=$(lab_path target)
+    rmdir "$FIFO"
+    mkfifo -m 600 "$target"
+    ln -s "$target" "$FIFO"
+    lab_give_to_program "$target"
+    refused_not_a_fifo link "a symbolic link (here to a FIFO nobody reads)"
+    local link mode
+    link=$(readlink "$FIFO" 2>&1) mode=$(stat -c %a "$target" 2>&1)
+    rm -f "$FIFO" "$target"
+    [[ $link == "$target" && $mode == 600 ]] ||
+        lab_fail "the symbolic link $FIFO to $target, and $target with mode 600, left as they were" \
+            "the link points to '$link', the FIFO's mode is $mode" "§3: touch nothing that is not your FIFO"
 }
 
 # points: 5
@@ -300,9 +339,14 @@ one_write_per_message() {
 @test "a FIFO left over from a crashed run is reused; a running server's FIFO is refused" {
     mkfifo -m 600 "$FIFO"
     lab_give_to_program "$FIFO"     # left by the same user
-    start_server server || return
+    start_server server -- -p "$FIFO" -m 0640 || return
     lab_assert_stderr_line server "fifo_server: reusing the FIFO $FIFO left by an earlier run" \
-        "§3: a FIFO nobody reads is taken over, with this notice" || return
+        "§3: a FIFO nobody reads is taken over, with this notice on stderr" || return
+    local mode
+    mode=$(stat -c %a "$FIFO" 2>&1)
+    [[ $mode == 640 ]] ||
+        lab_fail "permissions 640 on the reused FIFO (fifo_server -m 0640; it was left with 600)" "$mode" \
+            "§3: a reused FIFO gets its permissions set to MODE (chmod)" || return
 
     lab_run second -- "$SERVER" -p "$FIFO"
     lab_assert_exit second 1 "§3: a FIFO that a server is reading belongs to that server" || return
