@@ -18,7 +18,7 @@ CLIENT=$LAB_BIN/shm_client
 # acknowledgements (server) of a conversation of N messages.
 setup_file() {
     local dir=$BATS_FILE_TMPDIR n
-    for n in 3 5 20 10000; do
+    for n in 1 3 5 10 20 10000; do
         seq -f 'message %.0f' 1 "$n" >"$dir/msgs$n"
         seq -f 'ack message %.0f' 1 "$n" >"$dir/acks$n"
     done
@@ -127,18 +127,54 @@ conversation() {
         "\"ack message 1\" to \"ack message $n\", one per line, each once, in order" "§4 (the server) and §5"
 }
 
+# is_stopped PID: the process is stopped (SIGSTOP, or strace's injected
+# SIGSTOP: a tracing stop); 2 ("never") once it is gone.
+is_stopped() {
+    lab_proc_state "$1" t && return 0
+    lab_proc_state "$1" T
+}
+
+# wait_stopped NAME PID WHAT LOOK_AT: waits (5 s) until PID, a process of
+# NAME's, is stopped where the grader stops it (lab_spawn --inject
+# 'CALL:signal=SIGSTOP:when=N': right after that call returns).
+wait_stopped() {
+    lab_wait_while_running "$1" 5 is_stopped "$2" && return 0
+    lab_fail "$3" "$(lab_describe "$1")" "$4" "$(lab_show_output "$1")"
+}
+
+# has_pending PID SIGNUM: a signal sent to the process (kill) is pending:
+# sent, not yet handled (the process is stopped, or has it blocked).
+has_pending() {
+    local mask
+    mask=$(awk '$1 == "ShdPnd:" { print $2 }' "/proc/$1/status" 2>/dev/null) || return 2
+    [[ -n $mask ]] || return 2
+    ((16#$mask >> ($2 - 1) & 1))
+}
+
+# first_call NAME REGEX: the line number, in NAME's strace log, of the
+# first call matching REGEX (after the optional pid); nothing if none.
+first_call() {
+    grep -n -m 1 -E -- "^([0-9]+ +)?$2" "$LAB_LOGS/$1.strace" 2>/dev/null | cut -d: -f1
+}
+
 # ---------------------------------------------------------------------------
 # Part 1: shm_fork
 # ---------------------------------------------------------------------------
 
-# points: 10
-@test "shm_fork: the child prints every message once, in order (3, then 10000)" {
+# points: 5
+@test "shm_fork: the child prints every message once, in order (3, 10 by default, then 10000)" {
     lab_run fork -- "$FORK" -n 3
     lab_assert_finished fork "shm_fork -n 3 to finish" "§3 and §5 (hint 3)" || return
     lab_assert_same_output fork "$BATS_FILE_TMPDIR/msgs3" \
         "the child prints \"message 1\" to \"message 3\", one per line" "§3" || return
     lab_assert_exit fork 0 "§3: 0 when the child printed every message" || return
     lab_assert_no_strays fork "§3: the parent waits for its child with waitpid()" || return
+
+    lab_run default -- "$FORK"
+    lab_assert_finished default "shm_fork (no -n) to finish" "§3 and §5 (hint 3)" || return
+    lab_assert_same_output default "$BATS_FILE_TMPDIR/msgs10" \
+        "without -n, COUNT is 10: \"message 1\" to \"message 10\"" "§2: default COUNT 10" || return
+    lab_assert_exit default 0 "§3" || return
 
     lab_run fork2 --wait 10 -- "$FORK" -n 10000
     lab_assert_finished fork2 "shm_fork -n 10000 to finish (it takes well under a second)" \
@@ -167,6 +203,9 @@ conversation() {
         $(lab_shm_field "$shmid" nattch) == 2 ]] ||
         lab_fail "key 0 (IPC_PRIVATE), 4096 bytes, attached by the parent and the child (nattch 2)" \
             "$(shm_describe "$shmid")" "§3" || return
+    (((8#$perms & 8#777) == 8#600)) ||
+        lab_fail "the segment created with mode 0600 (perms 1600 once marked for removal)" \
+            "$(shm_describe "$shmid")" "§3: shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600)" || return
     (((8#$perms & 8#1000) != 0)) ||
         lab_fail "the segment marked for removal (ipcs -m shows \"dest\"; perms $perms has no 1000 bit)" \
             "$(shm_describe "$shmid"), not marked" \
@@ -198,23 +237,27 @@ conversation() {
 # Part 2: shm_server and shm_client
 # ---------------------------------------------------------------------------
 
-# points: 10
+# points: 5
 @test "server and client: a few messages go both ways in order, and the segment is gone at the end" {
     conversation 5 5 || return
     assert_segment_gone "$SHMID" "no segment left once the server and the client are done" \
         "§4 and §6: the server detaches and removes the segment (shmctl IPC_RMID) at the end"
 }
 
-# points: 10
+# points: 5
 @test "10000 messages: none lost, none repeated, in order, no hang" {
     conversation 10000 10 || return
     assert_segment_gone "$SHMID" "no segment left once the server and the client are done" "§6"
 }
 
-# points: 10
+# points: 5
 @test "the server's segment: key ftok(PATH, 'S'), 4096 bytes, mode 600, nattch 1 while it waits" {
     start_server server -- -n 3 || return
-    local want
+    local want first
+    first=$(head -n 1 "$LAB_RUN/server.err")
+    [[ $first =~ ^shm_server:\ segment\ [0-9]+\ ready ]] ||
+        lab_fail "the ready line first on stderr" "the first line is: $first" \
+            "§4 step 3: nothing else may come before the ready line on stderr" "$(lab_show_output server)" || return
     want=$(ftok_key "$SHM_PATH")
     [[ $KEY == "$want" ]] ||
         lab_fail "the ready line to say key $want, ftok(\"$SHM_PATH\", 'S')" "it says $KEY" \
@@ -235,7 +278,7 @@ conversation() {
     lab_assert_same_output client "$BATS_FILE_TMPDIR/msgs3" "the 3 messages" "§4"
 }
 
-# points: 10
+# points: 5
 @test "nattch is 2 while both talk; SIGINT on the server ends both and removes the segment" {
     start_server server -- -n 1000000 || return
     lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
@@ -267,7 +310,7 @@ conversation() {
         "§6: remove the segment (IPC_RMID) on every way out, signals included"
 }
 
-# points: 10
+# points: 5
 @test "a second server on the same PATH fails and leaves the first one's segment alone" {
     start_server first -- -n 3 || return
     lab_run second -- "$SERVER" -p "$SHM_PATH" -n 3
@@ -289,19 +332,23 @@ conversation() {
 }
 
 # points: 5
-@test "the client quits on SIGTERM: the server notices, removes the segment, exits 1" {
-    start_server server -- -n 1000000 || return
-    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
-    lab_wait_output client '^message 1$' 5 ||
-        lab_fail "the client to print \"message 1\"" "$(lab_describe client)" "§4 and §5" \
-            "$(lab_show_output client)" || return
-    lab_signal client TERM
-    assert_ends client 5 143 "shm_client to exit 143 (128 + SIGTERM) soon after SIGTERM" "§6" || return
-    lab_assert_stderr_line client "shm_client: interrupted by SIGTERM" "§6" || return
-    assert_ends server 5 1 "shm_server to exit 1 once the client has quit" \
-        "§6: the client sets client_quit and sends SIGUSR2 before it leaves" || return
-    lab_assert_stderr_line server "shm_server: the client has quit" "§6" || return
-    assert_segment_gone "$SHMID" "no segment left after the client quit" "§6"
+@test "the client quits on SIGTERM or SIGINT: the server notices, removes the segment, exits 1" {
+    local sig code
+    for sig in TERM:143 INT:130; do
+        code=${sig#*:} sig=${sig%:*}
+        start_server "server-$sig" -- -n 1000000 || return
+        lab_spawn "client-$sig" -- "$CLIENT" -p "$SHM_PATH"
+        lab_wait_output "client-$sig" '^message 1$' 5 ||
+            lab_fail "the client to print \"message 1\"" "$(lab_describe "client-$sig")" "§4 and §5" \
+                "$(lab_show_output "client-$sig")" || return
+        lab_signal "client-$sig" "$sig"
+        assert_ends "client-$sig" 5 "$code" "shm_client to exit $code (128 + SIG$sig) soon after SIG$sig" "§6" || return
+        lab_assert_stderr_line "client-$sig" "shm_client: interrupted by SIG$sig" "§6" || return
+        assert_ends "server-$sig" 5 1 "shm_server to exit 1 once the client has quit (SIG$sig)" \
+            "§6: the client sets client_quit and sends SIGUSR2 before it leaves" || return
+        lab_assert_stderr_line "server-$sig" "shm_server: the client has quit" "§6" || return
+        assert_segment_gone "$SHMID" "no segment left after the client quit (SIG$sig)" "§6" || return
+    done
 }
 
 # points: 5
@@ -313,46 +360,61 @@ conversation() {
     lab_assert_stderr_line client "shm_client: no server on $SHM_PATH (no segment with key $want)" \
         "§4: shmget(key, 0, 0) fails with ENOENT; the client never creates the segment" || return
 
-    local missing=$LAB_WORK/no-such-dir/file prog
+    local missing=$LAB_WORK/no-such-file prog
     for prog in server client; do
         lab_run "missing-$prog" -- "$LAB_BIN/shm_$prog" -p "$missing"
         lab_assert_exit "missing-$prog" 1 "§7: shm_$prog with a PATH that does not exist exits 1" || return
         lab_assert_stderr_line "missing-$prog" "shm_$prog: ftok: $missing: No such file or directory" \
             "§7: ftok() needs an existing file; report it with the path" || return
+        [[ ! -e $missing ]] ||
+            lab_fail "no file $missing after shm_$prog -p $missing" "shm_$prog created it" \
+                "§2: PATH must exist; the programs never create it" || return
     done
 }
 
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2 (all three programs)" {
+    # PROG|ARG|ARG...; EMPTY stands for an empty argument.
     local -a cases=(
-        "fork|-n 0" "fork|-n -3" "fork|-n abc" "fork|-n 12x" "fork|-n 1000001" "fork|-n" "fork|-x" "fork|extra"
-        "server|-n 0" "server|-n 5x" "server|-n" "server|-p" "server|-x" "server|extra"
-        "client|-n 3" "client|-p" "client|-x" "client|extra"
+        "fork|-n|0" "fork|-n|-3" "fork|-n|abc" "fork|-n|12x" "fork|-n|1000001" "fork|-n|+5" "fork|-n| 5"
+        "fork|-n|5 " "fork|-n" "fork|-x" "fork|extra"
+        "server|-n|0" "server|-n|5x" "server|-n|+5" "server|-n" "server|-p" "server|-p|EMPTY" "server|-x"
+        "server|extra"
+        "client|-n|3" "client|-p" "client|-p|EMPTY" "client|-x" "client|extra"
     )
-    local i prog args
+    local -A usage=([fork]="usage: shm_fork [-n COUNT]" [server]="usage: shm_server [-p PATH] [-n COUNT]"
+        [client]="usage: shm_client [-p PATH]")
+    local i prog shown
+    local -a args
     for i in "${!cases[@]}"; do
-        prog=${cases[$i]%%|*}
-        read -ra args <<<"${cases[$i]#*|}"
+        IFS='|' read -r -a args <<<"${cases[$i]}"
+        prog=${args[0]}
+        args=("${args[@]:1}")
+        args=("${args[@]/#EMPTY/}")
+        shown=$(printf " '%s'" "${args[@]}")
         lab_run "bad$i" -- "$LAB_BIN/shm_$prog" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§2: shm_$prog ${args[*]} is a usage error" || return
-        grep -q "^usage: shm_$prog " "$LAB_RUN/bad$i.err" ||
-            lab_fail "a line \"usage: shm_$prog ...\" on stderr for: shm_$prog ${args[*]}" "no usage line" "§2" \
-                "$(lab_show_output "bad$i")" || return
+        lab_assert_exit "bad$i" 2 "§2: shm_$prog$shown is a usage error" || return
+        [[ $(wc -l <"$LAB_RUN/bad$i.err") == 2 && $(tail -n 1 "$LAB_RUN/bad$i.err") == "${usage[$prog]}" ]] ||
+            lab_fail "two lines on stderr for: shm_$prog$shown: what is wrong, then \"${usage[$prog]}\"" \
+                "$(wc -l <"$LAB_RUN/bad$i.err") line(s), the last: $(tail -n 1 "$LAB_RUN/bad$i.err")" \
+                "§2: the usage line exactly as in §2" "$(lab_show_output "bad$i")" || return
         [[ ! -s $LAB_RUN/bad$i.out ]] ||
-            lab_fail "nothing on stdout for: shm_$prog ${args[*]}" "some output" "§2" \
+            lab_fail "nothing on stdout for: shm_$prog$shown" "some output" "§2" \
                 "$(lab_show_output "bad$i" out)" || return
     done
 }
 
 # points: 5
 @test "waits with sigsuspend() or sigwaitinfo(), signals blocked first, never pause() (strace)" {
-    local calls='pause,rt_sigsuspend,rt_sigtimedwait,rt_sigprocmask'
+    local calls='pause,rt_sigsuspend,rt_sigtimedwait,rt_sigprocmask,shmget,kill,clone,clone3,fork,vfork'
     conversation 20 10 --strace "$calls" || return
     lab_run fork --strace "$calls" -- "$FORK" -n 20
     lab_assert_exit fork 0 "§3" || return
-    local name sig
-    for name in server:USR2 client:USR1 fork:USR1; do
-        sig=${name#*:} name=${name%:*}
+    local name sig first blocked before
+    local -A why=([shmget]="from then on a client can find the segment" [kill]="the hello: the server answers it"
+        [clone]="fork(): the child inherits the mask, and is signalled at once")
+    for name in server:USR2:shmget client:USR1:kill fork:USR1:clone; do
+        IFS=: read -r name sig first <<<"$name"
         ! lab_strace_grep "$name" '^([0-9]+ +)?pause\(' >/dev/null ||
             lab_fail "shm_$name never to call pause()" "strace saw pause()" \
                 "§5: between your test of the flag and pause(), the signal can come and go: the wakeup is lost" || return
@@ -363,16 +425,221 @@ conversation() {
             lab_fail "shm_$name to block SIG$sig with sigprocmask() before it can arrive" \
                 "strace never saw SIG$sig blocked" \
                 "§5: a blocked signal stays pending until sigsuspend() lets it in (hint 3)" || return
+        # Blocked in time: before anybody can send it (§5).
+        blocked=$(first_call "$name" "rt_sigprocmask\\(SIG_(BLOCK|SETMASK), \\[[^]]*$sig")
+        before=$(first_call "$name" "$first(3)?\\(")
+        [[ -z $before ]] || ((blocked < before)) ||
+            lab_fail "shm_$name to block SIG$sig before its first $first() (${why[$first]})" \
+                "strace saw $first() first: $(sed -n "${before}p" "$LAB_LOGS/$name.strace")" \
+                "§5: block before anybody can signal you: in shm_fork before fork(), in the server before creating the segment, in the client before its hello" ||
+            return
     done
 }
 
 # points: 5
-@test "valgrind finds no memory error and no descriptor left open (server and client)" {
+@test "valgrind finds no memory error and no descriptor left open (all three programs)" {
     conversation 20 10 --valgrind || return
+    lab_run fork --valgrind --wait 10 -- "$FORK" -n 20
+    lab_assert_exit fork 0 "§3" || return
     local name
-    for name in server client; do
+    for name in server client fork; do
         lab_assert_valgrind_clean "$name" "§8" || return
         lab_assert_valgrind_fds "$name" "§8: System V shared memory needs no descriptor; close whatever you open" ||
             return
     done
+}
+
+# points: 5
+@test "a second client is refused, even one that looked at client_pid before the first claimed it" {
+    start_server server -- -n 1000000 || return
+    # The grader stops this client right after its first getpid(): it may
+    # have read client_pid (0), it has not claimed the segment yet.
+    lab_spawn stopped --inject 'getpid:signal=SIGSTOP:when=1' -- "$CLIENT" -p "$SHM_PATH"
+    wait_stopped stopped "$(lab_pid stopped)" "shm_client to call getpid() (the grader stops it right after)" \
+        "§4 step 3: the client claims the segment with its pid" || return
+    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_output client '^message 1$' 5 ||
+        lab_fail "the second shm_client, started while the first was stopped, to claim the segment and print \"message 1\"" \
+            "$(lab_describe client)" "§4 step 3" "$(lab_show_output client)" || return
+    local pid
+    pid=$(lab_pid client)
+    lab_signal stopped CONT
+    assert_ends stopped 5 1 "the client stopped before it claimed the segment to be refused when it goes on (exit 1)" \
+        "§4 step 3: claim client_pid with __atomic_compare_exchange_n (0 -> your pid): a check and a store apart let two clients in" ||
+        return
+    lab_assert_stderr_line stopped "shm_client: the server already has a client (pid $pid)" "§4 step 3" || return
+    [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
+        lab_fail "nattch 2 (the server and its client) once the refused client has ended" "$(shm_describe "$SHMID")" \
+            "§4 step 3" || return
+    lab_signal server TERM
+    assert_ends server 5 143 "shm_server to exit 143 after SIGTERM, its client unharmed until then" "§6" || return
+    assert_ends client 5 1 "the server's client to exit 1 once the server has quit" "§6"
+}
+
+# points: 5
+@test "each process detaches (shmdt), the client before its last SIGUSR2, and only the server removes (strace)" {
+    local calls='shmat,shmdt,shmctl,kill'
+    conversation 3 10 --strace "$calls" || return
+    lab_run fork --strace "$calls" -- "$FORK" -n 3
+    lab_assert_exit fork 0 "§3" || return
+    local detached last name
+    for name in server client; do
+        [[ -n $(first_call "$name" 'shmdt\(.*= 0') ]] ||
+            lab_fail "shm_$name to detach with shmdt()" "strace never saw shmdt()" \
+                "§8: every shmat() has its shmdt() on every path" || return
+    done
+    detached=$(first_call client 'shmdt\(.*= 0')
+    last=$(grep -n -E '^([0-9]+ +)?kill\(' "$LAB_LOGS/client.strace" | tail -n 1 | cut -d: -f1)
+    ((detached < last)) ||
+        lab_fail "shm_client to detach, then send its last SIGUSR2" \
+            "strace saw: $(sed -n "${last}p" "$LAB_LOGS/client.strace"), then: $(sed -n "${detached}p" "$LAB_LOGS/client.strace")" \
+            "§4 step 6 and §6: the last SIGUSR2 says \"detached\" (nattch back to 1)" || return
+    ! lab_strace_grep client 'IPC_RMID' >/dev/null ||
+        lab_fail "shm_client never to remove the segment" "strace saw: $(lab_strace_grep client 'IPC_RMID' | head -n 1)" \
+            "§6: the server created it, the server removes it; a client only detaches" || return
+    local -a pids
+    mapfile -t pids < <(lab_strace_grep fork '^[0-9]+ +shmdt\(.*= 0' | awk '{ print $1 }' | sort -u)
+    ((${#pids[@]} == 2)) ||
+        lab_fail "both shm_fork processes, the parent and the child, to detach with shmdt()" \
+            "shmdt() by ${#pids[@]} process(es)$( ((${#pids[@]})) && printf ' (pid %s)' "${pids[@]}")" \
+            "§3 step 5 and §8: the child detaches before it exits, the parent before it waits" || return
+}
+
+# points: 5
+@test "each line is printed at once (line-buffered), and each side writes before its kill() (the grader stops them)" {
+    # shm_fork: the grader stops the process right after its first write().
+    lab_spawn fork --inject 'write:signal=SIGSTOP:when=1' -- "$FORK" -n 3
+    local child
+    lab_wait_descendants fork 1 5 || true
+    child=$(lab_descendants fork | head -n 1)
+    [[ -n $child ]] || lab_fail "a child process below shm_fork" "$(lab_describe fork)" "§3" || return
+    wait_stopped fork "$child" "the child of shm_fork to write its first line (the grader stops it right after)" \
+        "§4: set stdout line-buffered" || return
+    lab_assert_same_output fork "$BATS_FILE_TMPDIR/msgs1" \
+        "\"message 1\" alone, written before the child goes on to message 2" \
+        "§4: each program prints a line as soon as it has it: setvbuf(stdout, NULL, _IOLBF, 0), or fflush() after each line" ||
+        return
+    lab_stop fork
+
+    # The server stops right after its second write() (the first is the
+    # ready line), the client right after its second kill() (the first is
+    # the hello): the answer to message 1 is then in the segment.
+    start_server server --inject 'write:signal=SIGSTOP:when=2' -- -n 3 || return
+    lab_spawn client --inject 'kill:signal=SIGSTOP:when=2' -- "$CLIENT" -p "$SHM_PATH"
+    wait_stopped client "$(lab_pid client)" "shm_client to answer message 1 (the grader stops it right after that kill())" \
+        "§4 step 5" || return
+    wait_stopped server "$(lab_pid server)" "shm_server to write its second line (the grader stops it right after)" \
+        "§4: set stdout line-buffered" || return
+    lab_assert_same_output server "$BATS_FILE_TMPDIR/acks1" \
+        "\"ack message 1\" alone, written before the server sends message 2 (the client, stopped right after its kill(), wrote the answer before it)" \
+        "§4: each program prints a line as soon as it has it (setvbuf(stdout, NULL, _IOLBF, 0)); §5: the kill() that hands the turn over comes after every write into the segment" ||
+        return
+    lab_assert_same_output client "$BATS_FILE_TMPDIR/msgs1" \
+        "\"message 1\", written before the client answered it (the server has the answer)" \
+        "§4: each program prints a line as soon as it has it: setvbuf(stdout, NULL, _IOLBF, 0), or fflush() after each line" ||
+        return
+    lab_signal client CONT
+    lab_signal server CONT
+    assert_ends client 5 0 "shm_client to finish once the server goes on" "§4" || return
+    assert_ends server 5 0 "shm_server to finish once it goes on" "§4"
+}
+
+# points: 5
+@test "a failed call: PROG: CALL: strerror text, exit 1, and no segment left (shmat and fork fail on purpose)" {
+    local pid left
+    lab_run server --inject 'shmat:error=EINVAL' -- "$SERVER" -p "$SHM_PATH" -n 3
+    lab_assert_exit server 1 "§7: a failed call makes the program exit 1" || return
+    lab_assert_stderr_line server "shm_server: shmat: Invalid argument" \
+        "§7: PROG: CALL: strerror text (the grader made shmat() fail with EINVAL)" || return
+    pid=$(lab_pid server)
+    left=$(shm_created_by "$pid")
+    if [[ -n $left ]] && ! lab_shm_wait_gone "$left"; then
+        lab_fail "no segment left once shm_server has failed after shmget()" \
+            "the segment it created is still there (the grader removed it): $(shm_describe "$left")" \
+            "§6 and §7: the server removes its segment after any failure after shmget()"
+        ipcrm -m "$left" 2>/dev/null
+        return 1
+    fi
+
+    start_server server2 -- -n 3 || return
+    lab_run client --inject 'shmat:error=EINVAL' -- "$CLIENT" -p "$SHM_PATH"
+    lab_assert_exit client 1 "§7" || return
+    lab_assert_stderr_line client "shm_client: shmat: Invalid argument" \
+        "§7: PROG: CALL: strerror text (the grader made shmat() fail with EINVAL)" || return
+    lab_signal server2 TERM
+    assert_ends server2 5 143 "shm_server to exit 143 after SIGTERM" "§6" || return
+
+    lab_run fork --inject 'clone:error=EAGAIN' -- "$FORK" -n 3
+    lab_assert_exit fork 1 "§7" || return
+    lab_assert_stderr_line fork "shm_fork: fork: Resource temporarily unavailable" \
+        "§7: PROG: CALL: strerror text (the grader made fork() fail with EAGAIN)"
+}
+
+# points: 5
+@test "the server's pid is in the segment before its ready line; a client that finds 0 says the server is not ready" {
+    # Stopped right after shmat(): the segment exists, server_pid is still 0.
+    lab_spawn early --inject 'shmat:signal=SIGSTOP:when=1' -- "$SERVER" -p "$SHM_PATH" -n 3
+    wait_stopped early "$(lab_pid early)" "shm_server to attach its segment (the grader stops it right after shmat())" \
+        "§4 step 3" || return
+    lab_run client -- "$CLIENT" -p "$SHM_PATH"
+    lab_assert_exit client 1 "§4 step 3: server_pid 0 means the server has not finished starting" || return
+    lab_assert_stderr_line client "shm_client: the server is not ready yet" "§4 step 3" || return
+    lab_signal early CONT
+    lab_signal early TERM
+    assert_ends early 5 143 "shm_server to exit 143 after SIGTERM" "§6" || return
+
+    # Stopped right after its first write(), the ready line: a client started
+    # now must find the server's pid.
+    start_server server --inject 'write:signal=SIGSTOP:when=1' -- -n 3 || return
+    wait_stopped server "$(lab_pid server)" "shm_server to print its ready line (the grader stops it right after)" \
+        "§4 step 3" || return
+    lab_spawn client2 -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_while_running client2 5 has_pending "$(lab_pid server)" 12 || {
+        lab_wait_exit client2 5 || true
+        lab_fail "a client started after the ready line to find the server's pid and say hello (SIGUSR2)" \
+            "$(lab_describe client2)" \
+            "§4 step 3: write server_pid into the segment, then print the ready line" "$(lab_show_output client2)"
+        return 1
+    }
+    lab_signal server CONT
+    assert_ends client2 5 0 "shm_client to talk with the server once it goes on" "§4" || return
+    lab_assert_same_output client2 "$BATS_FILE_TMPDIR/msgs3" "the 3 messages" "§4" || return
+    assert_ends server 5 0 "shm_server to finish its conversation" "§4"
+}
+
+# points: 5
+@test "a peer found gone by kill() (ESRCH) counts as one that quit: the server or the client says so and exits 1" {
+    # The server stops right after its first kill() (message 1): its client
+    # answers, and is killed; the server goes on and finds it gone.
+    start_server server --inject 'kill:signal=SIGSTOP:when=1' -- -n 1000000 || return
+    local spid
+    spid=$(lab_pid server)
+    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_while_running client 5 has_pending "$spid" 12 ||
+        lab_fail "the client to answer message 1 (SIGUSR2) while the server is stopped" "$(lab_describe client)" \
+            "§4" "$(lab_show_output client)" || return
+    lab_signal client KILL
+    lab_wait_exit client 5 || true
+    lab_signal server CONT
+    assert_ends server 5 1 "shm_server to exit 1 once kill() finds its client gone (ESRCH)" \
+        "§6: a client found gone by kill() (ESRCH) has quit" || return
+    lab_assert_stderr_line server "shm_server: the client has quit" "§6" || return
+    assert_segment_gone "$SHMID" "no segment left once the server found its client gone" "§6" || return
+
+    # The client stops right after its hello; the server sends message 1 and
+    # is killed (its segment stays: the grader removes it).
+    start_server server2 -- -n 1000000 || return
+    local shmid=$SHMID cpid
+    lab_spawn client2 --inject 'kill:signal=SIGSTOP:when=1' -- "$CLIENT" -p "$SHM_PATH"
+    cpid=$(lab_pid client2)
+    lab_wait_while_running client2 5 has_pending "$cpid" 10 ||
+        lab_fail "the server to send message 1 (SIGUSR1) to the client stopped after its hello" \
+            "$(lab_describe server2)" "§4" "$(lab_show_output server2)" || return
+    lab_signal server2 KILL
+    lab_wait_exit server2 5 || true
+    ipcrm -m "$shmid" 2>/dev/null
+    lab_signal client2 CONT
+    assert_ends client2 5 1 "shm_client to exit 1 once kill() finds the server gone (ESRCH)" \
+        "§6: a server found gone by kill() (ESRCH) has quit" || return
+    lab_assert_stderr_line client2 "shm_client: the server has quit" "§6"
 }
