@@ -94,7 +94,9 @@ int block_signals(const int *signals, size_t nsignals, sigset_t *waitmask)
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = 0;
+    /* SA_NOCLDSTOP: a child that is only stopped (SIGSTOP, Ctrl-Z) or
+     * continued sends no SIGCHLD; only one that has ended is a "stop". */
+    sa.sa_flags = SA_NOCLDSTOP;
     sigemptyset(&set);
     for (i = 0; i < nsignals; i++)
         sigaddset(&set, signals[i]);
