@@ -31,8 +31,6 @@ setup_file() {
             } }' >"$dir/$side.1000"
         sed 's/^/peer: /' "$dir/$side.1000" >"$dir/$side.1000.expected"
     done
-    printf 'one\ntwo\nthree\nquit\nnever sent\n' >"$dir/quitter.txt"
-    printf 'peer: one\npeer: two\npeer: three\n' >"$dir/quitter.expected"
     printf 'a1\n\na3 with  blanks\tand a tab\nlast line, no newline' >"$dir/eof.txt"
     printf 'peer: a1\npeer: \npeer: a3 with  blanks\tand a tab\npeer: last line, no newline\n' \
         >"$dir/eof.expected"
@@ -52,6 +50,13 @@ setup_file() {
         printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' x)" "$(head -c 4096 /dev/zero | tr '\0' z)" z
         printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' y)" quit last
     } >"$dir/limits.expected"
+    # Any byte but the newline (NUL, bytes above 127); lines that only look
+    # like quit are text; then the quit.
+    printf 'quitx\n quit\nquit \nNUL\0inside\n\351t\351 \377\nquit\n' >"$dir/bytes.txt"
+    printf 'peer: quitx\npeer:  quit\npeer: quit \npeer: NUL\0inside\npeer: \351t\351 \377\n' >"$dir/bytes.expected"
+    # More messages one way than a SEM_UNDO adjustment can count (32767).
+    seq 32800 >"$dir/32800"
+    sed 's/^/peer: /' "$dir/32800" >"$dir/32800.expected"
     printf 'hello from a\nsecond line\n' >"$dir/short.a"
     printf 'hello from b\n' >"$dir/short.b"
 }
@@ -84,6 +89,65 @@ ended() {
     lab_assert_exit "$1" "$2" "$4 and §7 (exit status)"
 }
 
+# waiting NAME: waits (5 s at most, never fails) until NAME's main thread
+# sleeps in a system call: a side alone has then done what it does before
+# it waits for its peer (§5).
+waiting() {
+    local pid
+    pid=$(lab_pid "$1") || return 0
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" S || true
+}
+
+# semaphore NUM COLUMN: a column (value, ncount, zcount) of semaphore NUM
+# (§3: 0 EMPTY_AB, 1 FULL_AB, 2 EMPTY_BA, 3 FULL_BA) of the test's set, as
+# ipcs -s -i shows it; as root, read under the programs' uid (the set is
+# theirs, mode 0600).  Fails when there is no such set.
+semaphore() {
+    local semid out
+    semid=$(awk -v key="$((KEY))" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $(col["key"]) == key { print $(col["semid"]) }' /proc/sysvipc/sem)
+    [[ -n $semid ]] || return 1
+    if [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+        # shellcheck disable=SC2016 # expanded by that bash
+        out=$(_lab_as_program 'ipcs -s -i "$1"' "$semid")
+    else
+        out=$(ipcs -s -i "$semid" 2>/dev/null)
+    fi
+    awk -v num="$1" -v want="$2" '
+        $1 == "semnum" { for (i = 1; i <= NF; i++) col[$i] = i; table = 1; next }
+        table && $1 == num { print $(col[want]); found = 1 }
+        END { exit !found }' <<<"$out"
+}
+
+# semaphore_is NUM COLUMN VALUE: for lab_wait_until (2 once the set is gone).
+semaphore_is() {
+    local got
+    got=$(semaphore "$1" "$2") || return 2
+    [[ $got == "$3" ]]
+}
+
+# finished_or NAME COMMAND...: NAME has ended, or COMMAND succeeds.
+finished_or() {
+    local name=$1
+    shift
+    lab_finished "$name" || "$@"
+}
+
+# sysv_field KIND KEY COLUMN: a column of /proc/sysvipc/KIND (shm, sem) for
+# the object with KEY (perms, size, nsems...).
+sysv_field() {
+    awk -v key="$(($2))" -v want="$3" '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $(col["key"]) == key { print $(col[want]); exit }' "/proc/sysvipc/$1"
+}
+
+# stopped PID: the process is stopped (T), or stopped under strace (t).
+stopped() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 2
+    [[ ${stat##*) } == [Tt]* ]]
+}
+
 # sysv_has KIND KEY [NATTCH]: /proc/sysvipc/KIND (shm, sem) lists KEY (and,
 # for shm, with NATTCH processes attached).
 sysv_has() {
@@ -93,10 +157,12 @@ sysv_has() {
         END { exit !found }' "/proc/sysvipc/$1"
 }
 
-# points: 10
-@test "a line typed on one side comes out on the other as peer: TEXT" {
+# points: 5
+@test "a line typed on one side comes out on the other as peer: TEXT (b started first, its key in decimal)" {
+    # b first (§1: either order), and its key in decimal (§2: strtol base 0).
+    lab_spawn b --in-pipe -- "$CHAT" -k "$((KEY))" -r b
+    lab_wait_while_running b 5 sysv_has sem "$KEY" || true
     side a a --in-pipe
-    side b b --in-pipe
     connected a || return
     connected b || return
     lab_input a "hello from a"
@@ -116,7 +182,7 @@ sysv_has() {
     lab_assert_same_output b "$BATS_TEST_TMPDIR/b.expected" "the one line a sent (\"quit\" is not printed)" "§4 and §6"
 }
 
-# points: 10
+# points: 5
 @test "both sides send 1000 lines at the same time: each gets all of the other's, in order, none torn" {
     side a a --in "$BATS_FILE_TMPDIR/a.1000"
     side b b --in "$BATS_FILE_TMPDIR/b.1000"
@@ -133,14 +199,26 @@ sysv_has() {
 # points: 10
 @test "quit on one side ends both, after every line sent before it" {
     side a a --in-pipe
-    side b b --in "$BATS_FILE_TMPDIR/quitter.txt"
-    ended b 0 5 "§6: after a \"quit\" line, this side ends at once" || return
+    side b b --in-pipe
+    connected a || return
+    connected b || return
+    lab_input b one two three
+    lab_wait_lines a 3 5 || true
+    # a stopped: "four" is still in the slot, unread, when b reads "quit".
+    # It is delivered all the same (§6), before either side ends.
+    lab_signal a STOP || return
+    lab_input b four quit "never sent" || return
+    # b has ended, or its writer waits for the slot (EMPTY_BA has a waiter).
+    lab_wait_until "$(lab_seconds 5)" finished_or b semaphore_is 2 ncount 1 || true
+    lab_signal a CONT || return
+    ended b 0 5 "§6: after a \"quit\" line, this side ends" || return
     ended a 0 5 "§6: the peer's \"quit\" ends this side too, even with its input still open (hint 4)" || return
-    lab_assert_same_output a "$BATS_FILE_TMPDIR/quitter.expected" \
-        "the three lines b sent before \"quit\", and nothing after it" "§6: the lines before quit are all delivered"
+    lab_assert_same_output a <(printf 'peer: %s\n' one two three four) \
+        "the four lines b sent before \"quit\", and nothing after it" \
+        "§6: every line before quit is delivered, even one the peer has not read yet when quit is typed: send the quit through the slot too"
 }
 
-# points: 10
+# points: 5
 @test "end of input on one side: the other can still talk, and both ends finish the chat" {
     side a a --in "$BATS_FILE_TMPDIR/eof.txt"
     side b b --in-pipe
@@ -163,6 +241,94 @@ sysv_has() {
 }
 
 # points: 5
+@test "any byte but the newline passes, each peer: line in one write(), and only a line that is exactly quit is a quit" {
+    side a a --in "$BATS_FILE_TMPDIR/bytes.txt"
+    side b b --in-pipe --strace write
+    ended a 0 5 "§6: the last line, quit, ends this side" || return
+    ended b 0 5 "§6: the peer's quit" || return
+    lab_assert_same_output b "$BATS_FILE_TMPDIR/bytes.expected" \
+        "quitx, \" quit\" and \"quit \" as text, a NUL and bytes above 127 kept" \
+        "§4: any byte except the newline may occur in a line; only a line that is exactly quit is a quit" || return
+    local writes
+    writes=$(lab_strace_grep b '^[0-9]+ +write\(1, ')
+    if [[ $(grep -c . <<<"$writes") -ne 5 ]] || grep -qvE '^[0-9]+ +write\(1, "peer: .*\\n"(\.\.\.)?, [0-9]+\) += [0-9]+$' <<<"$writes"; then
+        lab_fail "5 write() calls on standard output, each a whole line \"peer: TEXT\\n\"" \
+            "these write() calls" "§4: one line, one write() (no stdio, no line in pieces)" "$writes"
+        return
+    fi
+}
+
+# points: 5
+@test "the reader copies a message out of the slot before it gives the slot back (its semop calls held up by strace)" {
+    # Every semop() or semtimedop() of b (the give of EMPTY among them;
+    # glibc's semop() is the semtimedop system call) returns 0.4 s after it
+    # is done: a, woken at once, fills the slot again in that time.
+    side a a --in "$BATS_FILE_TMPDIR/short.a"
+    side b b --in /dev/null --inject 'semtimedop:delay_exit=400000'
+    ended a 0 10 "§6: when both inputs have ended, both sides end" || return
+    ended b 0 10 "§6" || return
+    lab_assert_same_output b <(sed 's/^/peer: /' "$BATS_FILE_TMPDIR/short.a") \
+        "a's two lines, each once" \
+        "§3: receiving is take FULL, copy the message out, and only then give EMPTY: once EMPTY is given, the writer may fill the slot again"
+}
+
+# points: 5
+@test "a conversation of 32800 lines: every line arrives (EMPTY and FULL without SEM_UNDO, whose count stops at 32767)" {
+    side a a --in "$BATS_FILE_TMPDIR/32800"
+    side b b --in /dev/null
+    ended a 0 20 "§3: EMPTY and FULL are taken and given without SEM_UNDO (a process's adjustment of one semaphore cannot pass 32767: semop fails with ERANGE)" ||
+        return
+    ended b 0 20 "§6" || return
+    lab_assert_same_output b "$BATS_FILE_TMPDIR/32800.expected" "the 32800 lines of a, in order" "§3 and §4"
+}
+
+# points: 5
+@test "the side that joins waits until the creator has set the values (the creator stopped between semget and SETALL)" {
+    # strace stops a (SIGSTOP) right after its semget() has made the set:
+    # its values are not set yet when b joins.
+    side a a --in-pipe --inject 'semget:signal=SIGSTOP'
+    lab_wait_while_running a 5 sysv_has sem "$KEY" ||
+        lab_fail "a semaphore set with key $KEY soon after chat started" "none" "§3" \
+            "$(lab_show_output a)" || return
+    local pid
+    pid=$(lab_pid a) || return
+    lab_wait_until "$(lab_seconds 5)" stopped "$pid" || true
+    side b b --in-pipe
+    waiting b
+    lab_signal a CONT || return
+    connected a || return
+    connected b || return
+    lab_input a "after the race"
+    lab_wait_output b '^peer: after the race$' 5 ||
+        lab_fail "b to print \"peer: after the race\"" "$(lab_describe b)" \
+            "§3: the side that gets EEXIST waits until sem_otime is not 0 before it uses the set (hint 1)" \
+            "$(lab_show_output b)" || return
+    lab_input a quit
+    ended a 0 5 "§6" || return
+    ended b 0 5 "§6"
+}
+
+# points: 5
+@test "a failed system call: chat: CALL: its error on stderr, exit status 1, nothing left; keys 0x1a00cafe (no -k) and 0x7ffffffe" {
+    # Without -k, and with the largest key: shmget fails (strace injects ENOSPC).
+    lab_run dflt --inject 'shmget:error=ENOSPC' -- "$CHAT" -r a
+    lab_assert_exit dflt 1 "§7: a system call failed" || return
+    lab_assert_stderr_line dflt "chat: shmget: No space left on device" "§7: chat: CALL: strerror text" || return
+    lab_strace_grep dflt '^[0-9]+ +shmget\(0x1a00cafe, ' >/dev/null ||
+        lab_fail "shmget() with the default key 0x1a00cafe" "$(lab_strace_grep dflt 'shmget\(' | head -n 2)" "§2: -k KEY, default 0x1a00cafe" ||
+        return
+    lab_run top --inject 'shmget:error=ENOSPC' -- "$CHAT" -k 0x7ffffffe -r b
+    lab_assert_exit top 1 "§2: 0x7ffffffe is a key (the largest): only the injected failure of shmget ends it" || return
+    lab_strace_grep top '^[0-9]+ +shmget\(0x7ffffffe, ' >/dev/null ||
+        lab_fail "shmget() with the key 0x7ffffffe" "$(lab_strace_grep top 'shmget\(' | head -n 2)" "§2" || return
+    # The segments exist when semget fails: they are removed.
+    lab_run sem --inject 'semget:error=ENOSPC' -- "$CHAT" -k "$KEY" -r a
+    lab_assert_exit sem 1 "§7: a system call failed" || return
+    lab_assert_stderr_line sem "chat: semget: No space left on device" "§7: chat: CALL: strerror text" || return
+    lab_assert_no_new_ipc "no segment left after semget failed" "§9: a side that leaves, for any reason, removes the objects"
+}
+
+# points: 5
 @test "lines at MSG_MAX: 4096 bytes arrive as one line, 4097 as two, and a long line ending in quit is text" {
     side a a --in "$BATS_FILE_TMPDIR/limits.txt"
     side b b --in /dev/null
@@ -173,21 +339,25 @@ sysv_has() {
         "§4: only a line longer than MSG_MAX goes in pieces, and only a line that is exactly quit is a quit"
 }
 
-# points: 15
-@test "a side killed with SIGKILL: the survivor notices, says so, exits 1 and removes the objects" {
+# points: 10
+@test "a side killed with SIGKILL: the survivor prints its last line, says so, exits 1 and removes the objects" {
     side a a --in-pipe
     side b b --in-pipe
     connected a || return
     connected b || return
-    lab_input a "before the end"
-    lab_wait_output b '^peer: before the end$' 5 ||
-        lab_fail "b to print \"peer: before the end\"" "$(lab_describe b)" "§4" \
-            "$(lab_show_output b out)" || return
+    # b stopped while a sends its last line: a is killed with the line in
+    # the slot (FULL_AB is 1), not read yet.
+    lab_signal b STOP || return
+    lab_input a "before the end" || return
+    lab_wait_until "$(lab_seconds 5)" semaphore_is 1 value 1 || true
     lab_signal a KILL
     lab_wait_exit a 5 || true
+    lab_signal b CONT || return
     ended b 1 5 "§8: a peer killed by SIGKILL cannot say goodbye; its ALIVE semaphore, taken with SEM_UNDO, falls to 0 (hint 5)" ||
         return
     lab_assert_stderr_line b "chat: peer vanished" "§8" || return
+    lab_assert_same_output b <(echo "peer: before the end") "the line a sent before it was killed" \
+        "§8: a message the peer sent before it died is still read and printed first" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left once the survivor has exited" \
         "§8 and §9: the survivor removes everything (IPC_RMID), since the dead peer never will"
 }
@@ -219,30 +389,44 @@ sysv_has() {
 }
 
 # points: 10
-@test "SIGINT or SIGTERM ends a side, removes the objects, and the peer ends too" {
-    # Alone, before any peer came: SIGTERM.
+@test "SIGTERM, SIGINT or SIGHUP ends a side, removes the objects, and the peer ends too; alone, no connected line" {
+    # Alone, before any peer came: no "chat: connected" while it waits; SIGTERM.
     side alone a --in-pipe
     lab_wait_while_running alone 5 sysv_has sem "$KEY" ||
         lab_fail "a semaphore set with key $KEY soon after chat started" "none" "§3" \
             "$(lab_show_output alone)" || return
+    waiting alone
+    if grep -q 'connected' "$LAB_RUN/alone.err"; then
+        lab_fail "no \"chat: connected\" from a side whose peer never came" \
+            "it said so while waiting ($(lab_describe alone))" \
+            "§5: raise your ALIVE, wait until the peer's is 1, only then say connected" \
+            "$(lab_show_output alone err)"
+        return
+    fi
     lab_signal alone TERM
     ended alone 0 5 "§7: SIGTERM while waiting for the peer" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left after SIGTERM" \
         "§9: remove what you created (IPC_RMID), on SIGTERM too (hint 6)" || return
 
-    # A conversation: SIGINT to a ends a and b.
-    side a a --in-pipe
-    side b b --in-pipe
-    connected a || return
-    connected b || return
-    lab_signal a INT
-    ended a 0 5 "§7: SIGINT ends this side, exit status 0" || return
-    ended b 0 5 "§7: when the peer leaves (its objects gone: EIDRM), this side ends too" || return
-    lab_assert_no_new_ipc "no segment and no semaphore set left after SIGINT" "§9 (hint 6)"
+    # A conversation: SIGINT to a ends a and b; another: SIGHUP to d ends d and c.
+    local sig a b this peer
+    for sig in INT:a:b:a HUP:c:d:d; do
+        IFS=: read -r sig a b this <<<"$sig"
+        peer=$a
+        [[ $this == "$a" ]] && peer=$b
+        side "$a" a --in-pipe
+        side "$b" b --in-pipe
+        connected "$this" || return
+        connected "$peer" || return
+        lab_signal "$this" "$sig"
+        ended "$this" 0 5 "§7: SIG$sig ends this side, exit status 0" || return
+        ended "$peer" 0 5 "§7: when the peer leaves (its objects gone: EIDRM), this side ends too" || return
+        lab_assert_no_new_ipc "no segment and no semaphore set left after SIG$sig" "§9 (hint 6)" || return
+    done
 }
 
 # points: 5
-@test "while they talk: two segments (KEY and KEY+1) attached by both, one semaphore set (KEY)" {
+@test "while they talk: two segments (KEY and KEY+1) of 4104 bytes attached by both, one set of 6 semaphores (KEY) at 1 0 1 0 1 1, all mode 0600" {
     side a a --in-pipe
     side b b --in-pipe
     connected a || return
@@ -258,13 +442,31 @@ sysv_has() {
     sysv_has sem "$KEY" ||
         lab_fail "a semaphore set with key $KEY" "none in /proc/sysvipc/sem" "§3" \
             "$(cat /proc/sysvipc/sem)" || return
+    local key
+    for key in "$KEY" "$shm2"; do
+        [[ $(sysv_field shm "$key" perms) == 600 && $(sysv_field shm "$key" size) == 4104 ]] ||
+            lab_fail "the segment with key $key of sizeof(struct channel) (4104) bytes, mode 0600" \
+                "mode $(sysv_field shm "$key" perms), $(sysv_field shm "$key" size) bytes" \
+                "§3: shmget(KEY + i, sizeof(struct channel), IPC_CREAT | 0600)" || return
+    done
+    [[ $(sysv_field sem "$KEY" perms) == 600 && $(sysv_field sem "$KEY" nsems) == 6 ]] ||
+        lab_fail "the semaphore set with key $KEY: 6 semaphores, mode 0600" \
+            "mode $(sysv_field sem "$KEY" perms), $(sysv_field sem "$KEY" nsems) semaphores" \
+            "§3: semget(KEY, 6, IPC_CREAT | IPC_EXCL | 0600)" || return
+    # Both connected, nothing sent: both slots empty, both sides alive.
+    local values="" i
+    for i in 0 1 2 3 4 5; do values+=" $(semaphore "$i" value)"; done
+    [[ $values == " 1 0 1 0 1 1" ]] ||
+        lab_fail "the values 1 0 1 0 1 1 (EMPTY_AB FULL_AB EMPTY_BA FULL_BA ALIVE_A ALIVE_B) while both sides wait" \
+            "the values${values}" "§3: the 6 semaphores in this order, with these first values; §8: each side raises its own ALIVE" ||
+            return
     lab_input b quit
     ended b 0 5 "§6" || return
     ended a 0 5 "§6" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left once both have exited" "§9"
 }
 
-# points: 10
+# points: 5
 @test "valgrind finds no memory error, no leak and no open descriptor on either side" {
     side a a --in "$BATS_FILE_TMPDIR/short.a" --valgrind
     side b b --in "$BATS_FILE_TMPDIR/short.b" --valgrind
@@ -287,16 +489,23 @@ sysv_has() {
 }
 
 # points: 5
-@test "bad arguments: a usage message on stderr, exit status 2, no IPC object" {
-    local -a bad=("" "-r c" "-r" "-k abc -r a" "-k 0 -r a" "-k 12x -r a" "-x -r a" "-r a extra")
+@test "bad arguments: what is wrong, then the usage line, on stderr, exit status 2, no IPC object" {
+    # -k 0x7fffffff: KEY + 1 would not be a key; -k -5: negative.
+    local -a bad=("" "-r c" "-r" "-k abc -r a" "-k 0 -r a" "-k 12x -r a" "-k 0x7fffffff -r a"
+        "-k -5 -r a" "-k" "-x -r a" "-r a extra")
     local i args
+    printf 'usage: chat [-k KEY] -r a|b\n' >"$BATS_TEST_TMPDIR/usage"
     for i in "${!bad[@]}"; do
         read -ra args <<<"${bad[$i]}"
         lab_run "bad$i" -- "$CHAT" "${args[@]}"
         lab_assert_exit "bad$i" 2 "§2: chat ${bad[$i]:-(with no argument)} is a usage error" || return
-        grep -q '^usage: chat' "$LAB_RUN/bad$i.err" ||
-            lab_fail "the line \"usage: chat [-k KEY] -r a|b\" on stderr for: chat ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "bad$i")" || return
+        [[ $(wc -l <"$LAB_RUN/bad$i.err") -eq 2 && -n $(head -n 1 "$LAB_RUN/bad$i.err") ]] ||
+            lab_fail "on stderr for: chat ${bad[$i]}, two lines: what is wrong, then the usage line" \
+                "$(wc -l <"$LAB_RUN/bad$i.err") line(s)" "§2" "$(lab_show_output "bad$i")" || return
+        tail -n 1 "$LAB_RUN/bad$i.err" >"$BATS_TEST_TMPDIR/bad$i.usage"
+        lab_assert_same_file "$BATS_TEST_TMPDIR/usage" "$BATS_TEST_TMPDIR/bad$i.usage" \
+            "exactly the line \"usage: chat [-k KEY] -r a|b\", last on stderr for: chat ${bad[$i]}" "§2" "bad$i" || return
+        lab_assert_no_new_ipc "no IPC object created for: chat ${bad[$i]}" "§2: check the arguments before anything else" ||
+            return
     done
-    lab_assert_no_new_ipc "no IPC object created for bad arguments" "§2: check the arguments first"
 }

@@ -312,6 +312,17 @@ static enum wait_result sem_take(int num)
         if (stopping())
             return WAIT_STOP;
         alive = peer_alive();
+        if (alive == WAIT_VANISHED) {
+            /* It may have given the semaphore just before it died (a last
+             * message in the slot): that one is still ours to take. */
+            struct sembuf last = op;
+
+            last.sem_flg = IPC_NOWAIT;
+            if (semop(chat.semid, &last, 1) == 0)
+                return WAIT_OK;
+            if (removed(errno))
+                return WAIT_LEFT;
+        }
         if (alive != WAIT_OK)
             return alive;
     }
