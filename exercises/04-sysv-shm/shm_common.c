@@ -66,7 +66,8 @@ const char *signal_name(int sig)
  * TODO (§5): block_signals(). In this order:
  *   1. sigprocmask(SIG_BLOCK, {the signals}, waitmask): from now on they stay
  *      pending until we wait for them;
- *   2. sigaction() for each, with your handler (no SA_RESTART needed);
+ *   2. sigaction() for each, with your handler (no SA_RESTART needed;
+ *      SA_NOCLDSTOP, so that a child only stopped sends no SIGCHLD, §3);
  *   3. remove the signals from *waitmask: it is the mask sigsuspend() will
  *      use, the old mask with our signals let in.
  * Report a failed call with syserr() and return -1.

@@ -151,6 +151,14 @@ has_pending() {
     ((16#$mask >> ($2 - 1) & 1))
 }
 
+# parent_blocked PID: shm_fork's parent sleeps where it may while its child
+# is stopped: waiting for a signal (sigsuspend, sigwaitinfo) or in waitpid().
+parent_blocked() {
+    lab_blocked_in "$1" '*sigsuspend*' 130 && return 0
+    lab_blocked_in "$1" '*sigtimedwait*' 128 && return 0
+    lab_blocked_in "$1" do_wait 61
+}
+
 # first_call NAME REGEX: the line number, in NAME's strace log, of the
 # first call matching REGEX (after the optional pid); nothing if none.
 first_call() {
@@ -222,11 +230,22 @@ first_call() {
     # The child stops right after its first write() (message 1), and is
     # continued: a stopped child has not died (SA_NOCLDSTOP).
     lab_spawn stopped --inject 'write:signal=SIGSTOP:when=1' -- "$FORK" -n 3
-    local child
+    local child turn="§3 step 4: the parent waits for SIGUSR2 before it writes the next message"
     lab_wait_descendants stopped 1 5 || true
     child=$(lab_descendants stopped | head -n 1)
-    [[ -n $child ]] || lab_fail "a child process below shm_fork" "$(lab_describe stopped)" "§3" || return
-    wait_stopped stopped "$child" "the child of shm_fork to print message 1 (the grader stops it right after)" "§3" ||
+    [[ -n $child ]] ||
+        lab_fail "the child of shm_fork to print \"message 1\", then wait for message 2" \
+            "no child was found: $(lab_describe stopped)" "$turn" "$(lab_show_output stopped)" || return
+    wait_stopped stopped "$child" "the child of shm_fork to print \"message 1\" (the grader stops it right after)" \
+        "$turn" || return
+    # The child has not answered message 1: the parent must be waiting for
+    # that answer, not gone on to the end mark and waitpid().
+    local parent
+    parent=$(lab_pid stopped)
+    lab_wait_while_running stopped 5 parent_blocked "$parent" || true
+    ! lab_blocked_in "$parent" do_wait 61 ||
+        lab_fail "the parent to wait for the child's SIGUSR2 before it writes message 2" \
+            "with the child stopped before its answer to message 1, the parent went on to waitpid()" "$turn" ||
         return
     lab_signal_pid "$child" CONT "the child of shm_fork" "§3"
     lab_wait_exit stopped 5 || true
