@@ -13,11 +13,12 @@ CLIENT=$LAB_BIN/fifo_client
 # Inputs shared by the tests of this file, made once.
 setup_file() {
     local dir=$BATS_FILE_TMPDIR k
-    # Lines a learner's server could get wrong: an empty line, blanks, a TAB,
-    # UTF-8, and a last line without a newline (the client adds one).
-    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\nlast line, no newline' \
+    # Lines a learner's program could get wrong: an empty line, blanks, a TAB,
+    # UTF-8, a NUL, bytes that are not UTF-8, a CR (any byte but a newline
+    # passes, §4), and a last line without a newline (the client adds one).
+    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\na NUL \000, not UTF-8 \377\376, a blank and a CR at the end \r\nlast line, no newline' \
         >"$dir/small.txt"
-    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\nlast line, no newline\n' \
+    printf 'hello\n\n  two leading blanks\ta tab\ncaf\303\251 \342\202\254\na NUL \000, not UTF-8 \377\376, a blank and a CR at the end \r\nlast line, no newline\n' \
         >"$dir/small.lines"
     seq -f 'line %g of 300' 1 300 >"$dir/ordered.txt"
     # 8 clients, 1000 lines each, from 20 to 3000 bytes: 12 MB in all. Long
@@ -70,6 +71,22 @@ prefixed() {
     sed "s/^/[$1] /" "$2"
 }
 
+# pause_server NAME: stops the server (SIGSTOP) and waits until it is
+# stopped: what clients write meanwhile piles up in the FIFO, so that its
+# next read() holds several messages, or the FIFO fills up.  resume_server
+# NAME lets it go on.
+pause_server() {
+    local pid
+    pid=$(lab_pid "$1") || return
+    lab_signal "$1" STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" T ||
+        lab_fail "$1 stopped by SIGSTOP" "$(lab_describe "$1")"
+}
+
+resume_server() {
+    lab_signal "$1" CONT
+}
+
 setup() {
     lab_setup
     FIFO=$(lab_path fifo)
@@ -78,19 +95,23 @@ setup() {
 # points: 10
 @test "one client: its lines arrive in order and intact, each as [PID] line" {
     start_server server || return
+    # The server is stopped while the client writes: its first read() then
+    # holds all of the client's messages, which it must all print.
+    pause_server server || return
     lab_run client --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$FIFO"
+    resume_server server || return
     lab_assert_exit client 0 "§4: a client exits 0 once all of its input has been sent" || return
     prefixed "$(lab_pid client)" "$BATS_FILE_TMPDIR/small.lines" >"$BATS_TEST_TMPDIR/small.expected"
-    lab_wait_lines server 5 5 || true
+    lab_wait_output server '^\[[0-9]+\] last line' 5 || true
     lab_assert_same_output server "$BATS_TEST_TMPDIR/small.expected" \
-        "each line as \"[PID] line\", one per line, as soon as it arrives" \
-        "§4 (the message) and §5 (the server prints each message as it comes, with write() or fflush)" ||
+        "each line as \"[PID] line\", one per line, as soon as it arrives, every byte but the newline as it was; all of them, though one read() got them all" \
+        "§4 (the message) and §5 (the server prints each message as it comes, with write() or fflush, and every message a read() holds)" ||
         return
 
     lab_run client2 --in "$BATS_FILE_TMPDIR/ordered.txt" -- "$CLIENT" -p "$FIFO"
     lab_assert_exit client2 0 "§4" || return
     prefixed "$(lab_pid client2)" "$BATS_FILE_TMPDIR/ordered.txt" >>"$BATS_TEST_TMPDIR/small.expected"
-    lab_wait_lines server 305 5 || true
+    lab_wait_output server '^\[[0-9]+\] line 300 of 300$' 5 || true
     lab_assert_same_output server "$BATS_TEST_TMPDIR/small.expected" \
         "the 300 lines of a second client, in order, after the first client's" "§4 and §5" || return
     stop_server server TERM
@@ -117,11 +138,20 @@ one_write_per_message() {
 @test "8 clients writing 1000 lines each at once: every line arrives whole and in order" {
     start_server server || return
     local k
+    # The server stopped until client 1 waits in write() on the full FIFO:
+    # every client meets a full FIFO, and must wait, not fail (EAGAIN).
+    pause_server server || return
     # Client 1 under strace: its messages must each be one write().
     lab_spawn client1 --strace write --in "$BATS_FILE_TMPDIR/client1.txt" -- "$CLIENT" -p "$FIFO"
     for k in 2 3 4 5 6 7 8; do
         lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -p "$FIFO"
     done
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_pipe_write "$(lab_pid client1)" ||
+        lab_fail "client 1 to wait in write() while the FIFO is full (the server stopped by the grader)" \
+            "$(lab_describe client1)" \
+            "§4: after open(), take O_NONBLOCK off (fcntl), so that a write() into a full FIFO waits instead of failing with EAGAIN" \
+            "$(lab_show_output client1)" || return
+    resume_server server || return
     for k in 1 2 3 4 5 6 7 8; do
         lab_wait_exit "client$k" 15 || true
         lab_assert_exit "client$k" 0 "§4: a client exits 0 once all of its input has been sent" || return
@@ -165,14 +195,16 @@ one_write_per_message() {
     lab_input client "before" "$max" "$long" "after"
     lab_close_input client
     lab_wait_exit client 5 || true
+    lab_assert_stderr_line client \
+        "fifo_client: line 3 is too long (4097 bytes with its prefix, at most 4096): not sent" \
+        "§4: N counts the lines of the input from 1, L is the length of the whole message, [PID] prefix and newline included" ||
+        return
     printf '%s\n' "${prefix}before" "$prefix$max" "${prefix}after" >"$BATS_TEST_TMPDIR/expected"
     lab_wait_lines server 3 5 || true
     lab_assert_same_output server "$BATS_TEST_TMPDIR/expected" \
         "lines 1, 2 (a 4096-byte message, exactly PIPE_BUF) and 4; line 3 (4097 bytes) never sent" \
-        "§4: a message of at most PIPE_BUF bytes is sent whole; a longer one is refused" || return
-    grep -qE '^fifo_client: line 3 is too long ' "$LAB_RUN/client.err" ||
-        lab_fail "the line \"fifo_client: line 3 is too long (4097 bytes with its prefix, at most 4096): not sent\" on stderr" \
-            "no such line" "§4" "$(lab_show_output client)" || return
+        "§4: a message of at most PIPE_BUF bytes is sent whole; a longer one is refused" ||
+        { lab_show_output client >&2; return 1; }
     lab_assert_exit client 1 "§4: a client that refused a line exits 1 (after sending the others)" || return
     stop_server server TERM
 }
@@ -229,7 +261,7 @@ one_write_per_message() {
     stop_server server TERM
 }
 
-# points: 10
+# points: 5
 @test "SIGTERM: the FIFO is removed and the server exits 0" {
     start_server server || return
     [[ -p $FIFO ]] ||
@@ -241,7 +273,60 @@ one_write_per_message() {
     [[ ! -e $FIFO && ! -L $FIFO ]] ||
         lab_fail "no file at $FIFO once the server has ended" "it is still there" \
             "§6: on SIGTERM the server unlink()s the FIFO before it exits (hint 4)" || return
+    lab_assert_stderr_line server "fifo_server: SIGTERM received: $FIFO removed" "§6" || return
+
+    # A SIGTERM right after mkfifo(), before the server listens (strace
+    # sends it as mkfifo() returns): the signals were set up before, so it
+    # must not kill the server with the FIFO left behind.  A server that
+    # listens then (a handler's flag not looked at before the first read)
+    # is sent SIGTERM once more.
+    local early
+    early=$(lab_path early)
+    lab_spawn early --inject 'mknod,mknodat:signal=SIGTERM' -- "$SERVER" -p "$early"
+    if lab_wait_output early '^fifo_server: listening on ' 5 err; then
+        kill -TERM "$(lab_pid early)" 2>/dev/null || :
+    fi
+    lab_wait_exit early 5 || true
+    if [[ -e $early || -L $early ]]; then
+        rm -f "$early"
+        lab_fail "no file at $early once the server has ended: a SIGTERM came right after mkfifo()" \
+            "it was still there; $(lab_describe early)" \
+            "§6: set up SIGINT and SIGTERM before mkfifo(): from then on neither may kill the server with the FIFO left behind" \
+            "$(lab_show_output early)" || return
+    fi
+    lab_assert_exit early 0 "§6: SIGTERM, even right after mkfifo(), ends the server with exit 0" || return
     lab_assert_no_new_ipc "no FIFO left behind" "§6"
+}
+
+# stopped PID: the process is stopped (T), or stopped under strace (t).
+stopped() {
+    lab_proc_state "$1" T || lab_proc_state "$1" t
+}
+
+# points: 5
+@test "the readiness line comes once, when a client can connect" {
+    # strace stops the server (SIGSTOP) as its first write() returns, the one
+    # of the readiness line: a client started now must find the FIFO and a
+    # reader in it.
+    start_server server --inject 'write:signal=SIGSTOP:when=1' || return
+    local pid
+    pid=$(lab_pid server) || return
+    lab_wait_until "$(lab_seconds 5)" stopped "$pid" ||
+        lab_fail "the server stopped by the grader right after its readiness line" "$(lab_describe server)" || return
+    echo "right after the readiness line" >"$BATS_TEST_TMPDIR/in"
+    lab_run client --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    resume_server server || return
+    lab_assert_exit client 0 \
+        "§5: say \"listening\" only once the FIFO exists and both of its descriptors are open (§3): before the line a client may find no server, after it, clients are served" ||
+        return
+    lab_wait_output server 'right after the readiness line$' 5 ||
+        lab_fail "the client's line on stdout" "$(lab_describe server)" "§5" "$(lab_show_output server out)" || return
+    stop_server server TERM || return
+    local count
+    count=$(grep -c '^fifo_server: listening on ' "$LAB_RUN/server.err")
+    [[ $count == 1 ]] && grep -qxF "fifo_server: listening on $FIFO" "$LAB_RUN/server.err" ||
+        lab_fail "exactly one line \"fifo_server: listening on $FIFO\" on stderr" "$count such line(s)" "§5" \
+            "$(lab_show_output server)"
 }
 
 # points: 5
@@ -251,6 +336,7 @@ one_write_per_message() {
     [[ ! -e $FIFO && ! -L $FIFO ]] ||
         lab_fail "no file at $FIFO once the server has ended" "it is still there" \
             "§6: on SIGINT (Ctrl-C) the server unlink()s the FIFO before it exits (hint 4)" || return
+    lab_assert_stderr_line server "fifo_server: SIGINT received: $FIFO removed" "§6" || return
     lab_assert_no_new_ipc "no FIFO left behind" "§6"
 }
 
@@ -259,19 +345,21 @@ one_write_per_message() {
     # The programs start with this umask (lab_spawn): 077 takes every bit
     # but the owner's from what mkfifo() creates.
     export LAB_PROGRAM_UMASK=077
-    # 00640 is 0640 too: octal digits, the value at most 0777 (§2).
-    local -a cases=("0666:666" "640:640" "00640:640" ":600")
-    local c mode want got i=0
+    # 00640 is 0640 too: octal digits, the value at most 0777 (§2); the
+    # options as getopt(3) takes them, in any order, their argument attached.
+    local -a cases=("666:-p $FIFO -m 0666" "640:-p $FIFO -m 640" "640:-p $FIFO -m 00640" "600:-p $FIFO"
+        "660:-m 660 -p $FIFO" "604:-m0604 -p$FIFO")
+    local c want got i=0
     for c in "${cases[@]}"; do
         i=$((i + 1))
-        mode=${c%%:*} want=${c#*:}
-        local -a args=(-p "$FIFO")
-        [[ -n $mode ]] && args+=(-m "$mode")
+        want=${c%%:*}
+        local -a args=()
+        read -ra args <<<"${c#*:}"
         start_server "server$i" -- "${args[@]}" || return
         got=$(stat -c %a "$FIFO" 2>&1)
         [[ $got == "$want" ]] ||
             lab_fail "permissions $want for: fifo_server ${args[*]} (under umask 077)" "$got" \
-                "§2 (-m, default 0600) and §3: mkfifo() applies the umask; clear it, or chmod() afterwards (hint 1)" ||
+                "§2 (-m, default 0600, options as getopt(3) parses them) and §3: mkfifo() applies the umask; clear it, or chmod() afterwards (hint 1)" ||
             return
         stop_server "server$i" TERM || return
     done
@@ -387,7 +475,13 @@ refused_not_a_fifo() {
     lab_assert_exit regular 1 "§4: a path that is not a FIFO" || return
     lab_assert_stderr_line regular "fifo_client: $FIFO is not a FIFO" "§4 (fstat)" || return
     cmp -s "$FIFO" "$BATS_TEST_TMPDIR/orig" ||
-        lab_fail "the regular file $FIFO left as it was" "the client wrote into it" "§4"
+        lab_fail "the regular file $FIFO left as it was" "the client wrote into it" "§4" || return
+
+    # Any other failure of open(): a path through a file, not a folder.
+    lab_run notdir --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO/f"
+    lab_assert_exit notdir 1 "§4: open() fails otherwise (ENOTDIR)" || return
+    lab_assert_stderr_line notdir "fifo_client: open: $FIFO/f: Not a directory" \
+        "§4: any other failure of open() is \"fifo_client: open: PATH: strerror text\""
 }
 
 # points: 5
@@ -412,7 +506,7 @@ refused_not_a_fifo() {
     start_server server --valgrind || return
     lab_run client --valgrind --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$FIFO"
     lab_assert_exit client 0 "§4" || return
-    lab_wait_lines server 5 5 || true
+    lab_wait_lines server 6 5 || true
     stop_server server TERM || return
     lab_assert_valgrind_fds client "§7: the client closes the FIFO before it exits" || return
     lab_assert_valgrind_fds server \
@@ -430,30 +524,41 @@ refused_not_a_fifo() {
     lab_assert_valgrind_clean server "§7"
 }
 
+# usage_refused NAME PROGRAM USAGE ARGS...: PROGRAM ARGS..., run as NAME,
+# refuses its arguments as §2 says: exit 2, nothing on stdout, and on
+# stderr exactly two lines, what is wrong, then USAGE.
+usage_refused() {
+    local name=$1 program=$2 usage=$3
+    shift 3
+    local cmd
+    cmd="${program##*/}$(printf ' %q' "$@")"
+    lab_run "$name" -- "$program" "$@"
+    lab_assert_exit "$name" 2 "§2: $cmd is a usage error" || return
+    local -a lines=()
+    mapfile -t lines <"$LAB_RUN/$name.err"
+    [[ ${#lines[@]} -eq 2 && ${lines[0]} != usage:* && ${lines[1]} == "$usage" && ! -s $LAB_RUN/$name.out ]] ||
+        lab_fail "on stderr, two lines for: $cmd: one that says what is wrong, then \"$usage\"; nothing on stdout" \
+            "${#lines[@]} line(s) on stderr, $(wc -c <"$LAB_RUN/$name.out") byte(s) on stdout" \
+            "§2 (bad arguments)" "$(lab_show_output "$name")"
+}
+
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
+    local server_usage="usage: fifo_server [-p PATH] [-m MODE]" client_usage="usage: fifo_client [-p PATH]"
     local -a bad=("-m 999" "-m 1777" "-m 0400" "-m 8" "-m abc" "-m -600" "-x" "extra" "-m")
-    local i args name
+    local i args
     for i in "${!bad[@]}"; do
         read -ra args <<<"${bad[$i]}"
-        name=server$i
-        lab_run "$name" -- "$SERVER" -p "$FIFO" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: fifo_server -p PATH ${bad[$i]} is a usage error" || return
-        grep -q '^usage: fifo_server' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: fifo_server [-p PATH] [-m MODE]\" on stderr for: fifo_server -p PATH ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        usage_refused "server$i" "$SERVER" "$server_usage" -p "$FIFO" "${args[@]}" || return
         [[ ! -e $FIFO ]] ||
             lab_fail "no FIFO created for: fifo_server -p PATH ${bad[$i]}" "$FIFO exists" \
                 "§2: check the arguments before mkfifo()" || return
     done
+    usage_refused server-empty "$SERVER" "$server_usage" -p "" || return
     local -a cbad=("-x" "extra" "-p")
     for i in "${!cbad[@]}"; do
         read -ra args <<<"${cbad[$i]}"
-        name=client$i
-        lab_run "$name" -- "$CLIENT" -p "$FIFO" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: fifo_client -p PATH ${cbad[$i]} is a usage error" || return
-        grep -q '^usage: fifo_client' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: fifo_client [-p PATH]\" on stderr for: fifo_client -p PATH ${cbad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        usage_refused "client$i" "$CLIENT" "$client_usage" -p "$FIFO" "${args[@]}" || return
     done
+    usage_refused client-empty "$CLIENT" "$client_usage" -p ""
 }
