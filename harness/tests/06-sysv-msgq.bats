@@ -46,9 +46,55 @@ wait_in_msgrcv() {
             "$(lab_show_output "$name")"
 }
 
+# server_state: what became of msgq_server, and its stderr, for a message
+# about a client that waited in vain.
+server_state() {
+    printf 'msgq_server: %s\n' "$(lab_describe server)" >&2
+    lab_show_output server >&2
+}
+
+# stop_process NAME: SIGSTOP to NAME, and waits until it is stopped.
+stop_process() {
+    local pid
+    pid=$(lab_pid "$1") || return
+    lab_signal "$1" STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" T || true
+}
+
 # queue_exists MSQID: the queue is in /proc/sysvipc/msg.
 queue_exists() {
     awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg
+}
+
+# queue_field MSQID COLUMN: one column of /proc/sysvipc/msg for that queue,
+# by its header's name (key, perms, qnum, ...); nothing if there is none.
+queue_field() {
+    awk -v id="$1" -v col="$2" '
+        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $(c["msqid"]) == id { print $(c[col]) }' /proc/sysvipc/msg
+}
+
+# remove_queue_by_hand MSQID: ipcrm -q MSQID, as someone else would do it
+# (under the programs' uid when the grader is root: in a container root
+# may lack CAP_SYS_ADMIN, and the queue is that uid's).
+remove_queue_by_hand() {
+    if [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+        setpriv --reuid="$LAB_PROGRAM_UID" --regid="$LAB_PROGRAM_UID" --clear-groups ipcrm -q "$1"
+    else
+        ipcrm -q "$1"
+    fi
+}
+
+# assert_usage NAME PROG USAGE ARGS: NAME (PROG run with ARGS) exited 2
+# and wrote two lines to stderr: what is wrong, then exactly USAGE.
+assert_usage() {
+    local name=$1 prog=$2 usage=$3 args=$4 count
+    lab_assert_exit "$name" 2 "§2: $prog $args is a usage error" || return
+    count=$(wc -l <"$LAB_RUN/$name.err")
+    [[ $count == 2 && $(sed -n 2p "$LAB_RUN/$name.err") == "$usage" ]] ||
+        lab_fail "two lines on stderr for: $prog $args: one that says what is wrong, then exactly \"$usage\"" \
+            "$count line(s)$( ((count >= 2)) && printf ', the second: "%s"' "$(sed -n 2p "$LAB_RUN/$name.err")")" \
+            "§2 (bad arguments)" "$(lab_show_output "$name")"
 }
 
 # start_server NAME [lab_spawn options] [-- SERVER ARGS...]: starts msgq_server
@@ -97,18 +143,24 @@ assert_replies() {
     lab_assert_same_output "$name" "$BATS_TEST_TMPDIR/$name.expected" "$what" "$look"
 }
 
-# points: 10
+# points: 5
 @test "one client: add, div and upper get the right replies, in order" {
     start_server server || return
-    client_run client "add 2 3" "add -1000000000 -1000000000" "div 7 2" "div -7 2" \
-        "upper hello, World 42" "add 0 0"
+    # The last line has no newline: it is a line all the same.
+    printf '%s\n' "add 2 3" "add -1000000000 -1000000000" "div 7 2" "div -7 2" \
+        "upper hello, World 42" >"$BATS_TEST_TMPDIR/client.in"
+    printf 'add 0 0' >>"$BATS_TEST_TMPDIR/client.in"
+    lab_run client --in "$BATS_TEST_TMPDIR/client.in" -- "$CLIENT" -k "$KEYPATH"
     lab_assert_finished client "msgq_client to finish once every request has its reply" \
         "§4: send with mtype 1, then msgrcv() with msgtyp = your pid; §5: the server replies with mtype = that pid" ||
-        return
+        { server_state; return 1; }
     assert_replies client "one reply per request, in order" "§5 (the operations) and §4 (one line per reply)" \
         "ok 5" "ok -2000000000" "ok 3" "ok -3" "ok HELLO, WORLD 42" "ok 0" || return
     lab_assert_exit client 0 "§4" || return
-    stop_server server TERM
+    stop_server server TERM || return
+    [[ ! -s $LAB_RUN/server.out ]] ||
+        lab_fail "nothing on msgq_server's stdout" "$(wc -c <"$LAB_RUN/server.out") bytes" \
+            "§5: the server writes nothing on stdout (its messages go to stderr)" "$(lab_show_output server out)"
 }
 
 # points: 5
@@ -127,7 +179,7 @@ assert_replies() {
     stop_server server TERM
 }
 
-# points: 15
+# points: 10
 @test "10 clients x 200 requests at once: every reply reaches its own client, and is correct" {
     start_server server || return
     # First, two clients waiting at the same time, made certain: while the
@@ -136,23 +188,27 @@ assert_replies() {
     # answers A first, while only B is waiting: a reply that is not typed
     # with A's pid goes to B.
     local a b
-    lab_signal server STOP
+    stop_process server || return
     lab_spawn first -- "$CLIENT" -k "$KEYPATH" add 1 1
     a=$(lab_pid first)
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$a" '*msgrcv*' 70 || true
-    lab_signal first STOP
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$a" T || true
+    stop_process first || return
     lab_spawn second -- "$CLIENT" -k "$KEYPATH" add 2 2
     b=$(lab_pid second)
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$b" '*msgrcv*' 70 || true
     lab_signal server CONT
     lab_wait_exit second 5 || true
+    # The server idle again: whatever it takes from the queue, it has taken,
+    # and A's reply is still waiting for A (a server that receives any type
+    # has taken it for a request).
+    wait_in_msgrcv server "msgq_server idle in msgrcv() once it has answered both clients" "§4" || return
     lab_signal first CONT
     lab_wait_exit first 5 || true
     assert_replies second "client B's own reply (add 2 2), although client A's reply came first" \
         "§4 and §5: mtype of a reply = the pid of the client that asked; msgrcv() with msgtyp = own pid (hint 2)" \
         "ok 4" || return
-    assert_replies first "client A's own reply (add 1 1)" "§4 and §5 (hint 2)" "ok 2" || return
+    assert_replies first "client A's own reply (add 1 1), left in the queue while A was stopped" \
+        "§4: the server receives type 1 only (msgtyp 1), never a reply waiting for its client (hint 2)" "ok 2" || return
 
     local k
     for k in 1 2 3 4 5 6 7 8 9 10; do
@@ -162,7 +218,7 @@ assert_replies() {
         lab_wait_exit "client$k" 20 || true
         lab_assert_finished "client$k" "client $k to get its 200 replies and finish" \
             "§4 and §5: each client waits for the type equal to its pid, and the server replies with exactly that type (hint 2)" ||
-            return
+            { server_state; return 1; }
     done
     for k in 1 2 3 4 5 6 7 8 9 10; do
         lab_assert_same_output "client$k" "$BATS_FILE_TMPDIR/client$k.expected" \
@@ -174,24 +230,26 @@ assert_replies() {
     stop_server server TERM
 }
 
-# points: 10
+# points: 5
 @test "division by zero, an unknown operation and bad arguments get error replies; the server goes on" {
     start_server server || return
     client_run client "div 1 0" "mul 2 3" "add 1" "add 1 2 3" "add x 2" "div 5 99999999999" \
-        "upper" "" "div 10 -3"
+        "upper" "" "add 1000000001 1" "div -1000000001 1" "add 1  2" "upper " "div 10 -3"
     lab_assert_finished client "msgq_client to finish: every request, even a wrong one, gets a reply" \
-        "§5: a request the server cannot serve gets an error reply, never silence" || return
+        "§5: a request the server cannot serve gets an error reply, never silence" ||
+        { server_state; return 1; }
     local usage_add="error usage: add A B (integers from -1000000000 to 1000000000)"
     local usage_div="error usage: div A B (integers from -1000000000 to 1000000000)"
     assert_replies client "an error reply for each wrong request, then the right answer to the last one" \
         "§5 (the table of replies)" \
         "error division by zero" "error unknown operation 'mul'" "$usage_add" "$usage_add" \
-        "$usage_add" "$usage_div" "error usage: upper TEXT" "error unknown operation ''" "ok -3" || return
+        "$usage_add" "$usage_div" "error usage: upper TEXT" "error unknown operation ''" \
+        "$usage_add" "$usage_div" "$usage_add" "error usage: upper TEXT" "ok -3" || return
     lab_assert_exit client 0 "§4: error replies are replies: the client exits 0" || return
     stop_server server TERM
 }
 
-# points: 10
+# points: 5
 @test "an oversized request gets an error reply and the server keeps serving" {
     start_server server || return
     lab_spawn client --in-pipe -- "$CLIENT" -k "$KEYPATH"
@@ -215,7 +273,7 @@ assert_replies() {
     stop_server server TERM
 }
 
-# points: 10
+# points: 5
 @test "SIGUSR1 interrupts msgrcv (EINTR): statistics printed, the server keeps serving" {
     start_server server || return
     client_run first "add 1 1" "div 1 0" "upper a" "foo" "div 9 3"
@@ -236,10 +294,16 @@ assert_replies() {
     lab_wait_output server '^msgq_server: served 6 requests, 2 error replies$' 5 err ||
         lab_fail "the line \"msgq_server: served 6 requests, 2 error replies\" after a second SIGUSR1" \
             "$(lab_describe server)" "§6" "$(lab_show_output server)" || return
-    stop_server server TERM
+    stop_server server TERM || return
+    local count
+    count=$(grep -c '^msgq_server: served ' "$LAB_RUN/server.err")
+    ((count == 2)) ||
+        lab_fail "2 lines \"msgq_server: served N requests, E error replies\": one for each of the 2 SIGUSR1" \
+            "$count such lines" "§6: print the statistics once per SIGUSR1, then clear the flag" \
+            "$(lab_show_output server)"
 }
 
-# points: 10
+# points: 5
 @test "SIGTERM: the queue is removed, KEYPATH stays, and the server exits 0" {
     start_server server || return
     client_run client "add 1 2"
@@ -287,12 +351,9 @@ assert_replies() {
     start_server server || return
     wait_in_msgrcv server "msgq_server idle in msgrcv()" "§4" || return
     # The server is stopped: the request stays in the queue, unanswered.
-    local spid
-    spid=$(lab_pid server) || return
-    lab_signal server STOP
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
+    stop_process server || return
     lab_spawn client -- "$CLIENT" -k "$KEYPATH" add 1 2
-    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { kill -CONT "$spid" 2>/dev/null || :; return 1; }
+    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { lab_signal server CONT; return 1; }
     # Now the server goes away: it handles SIGTERM first, removes the queue.
     lab_signal server TERM
     lab_signal server CONT
@@ -339,6 +400,8 @@ assert_replies() {
 
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
+    local usage_server="usage: msgq_server [-k KEYPATH]"
+    local usage_client="usage: msgq_client [-k KEYPATH] [OP [ARG...]]"
     local -a bad=("-x" "extra" "-k")
     local i name
     local -a args
@@ -346,22 +409,189 @@ assert_replies() {
         read -ra args <<<"${bad[$i]}"
         name=server$i
         lab_run "$name" -- "$SERVER" -k "$KEYPATH" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: msgq_server -k KEYPATH ${bad[$i]} is a usage error" || return
-        grep -q '^usage: msgq_server' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: msgq_server [-k KEYPATH]\" on stderr for: msgq_server -k KEYPATH ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        assert_usage "$name" msgq_server "$usage_server" "-k KEYPATH ${bad[$i]}" || return
     done
     lab_run empty -- "$SERVER" -k ""
-    lab_assert_exit empty 2 "§2: an empty KEYPATH is a usage error" || return
+    assert_usage empty msgq_server "$usage_server" '-k ""' || return
     lab_assert_no_new_ipc "no queue created for bad arguments" "§2: check the arguments before msgget()" || return
+    [[ ! -e $KEYPATH ]] ||
+        lab_fail "no KEYPATH made for bad arguments" "$KEYPATH was created ($(stat -c %F -- "$KEYPATH"))" \
+            "§2: check every argument before anything is created (before ftok() and open())" || return
     local -a cbad=("-x" "-k")
     for i in "${!cbad[@]}"; do
         read -ra args <<<"${cbad[$i]}"
         name=client$i
         lab_run "$name" -- "$CLIENT" -k "$KEYPATH" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: msgq_client -k KEYPATH ${cbad[$i]} is a usage error" || return
-        grep -q '^usage: msgq_client' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: msgq_client [-k KEYPATH] [OP [ARG...]]\" on stderr for: msgq_client -k KEYPATH ${cbad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        assert_usage "$name" msgq_client "$usage_client" "-k KEYPATH ${cbad[$i]}" || return
     done
+    lab_run cempty -- "$CLIENT" -k "" add 1 2
+    assert_usage cempty msgq_client "$usage_client" '-k "" add 1 2'
+}
+
+# points: 5
+@test "the queue's key is ftok(KEYPATH, 'M') and its mode is 0600" {
+    start_server server || return
+    local dev ino want got perms
+    read -r dev ino < <(stat -c '%d %i' -- "$KEYPATH")
+    # glibc's ftok(): the project id, the low byte of the device, the low
+    # 16 bits of the inode.
+    want=$(((0x4d << 24) | ((dev & 0xff) << 16) | (ino & 0xffff)))
+    got=$(queue_field "$MSQID" key)
+    got=$(((got + 4294967296) % 4294967296))
+    ((got == want)) ||
+        lab_fail "the queue $MSQID with the key ftok(KEYPATH, 'M') = $(printf '0x%08x' "$want")" \
+            "its key is $(printf '0x%08x' "$got") (/proc/sysvipc/msg, ipcs -q)" \
+            "§2: the key is ftok(KEYPATH, 'M'), project id 'M' (0x4d), in both programs" || return
+    perms=$(queue_field "$MSQID" perms)
+    [[ $perms == 600 ]] ||
+        lab_fail "the queue $MSQID with mode 0600" "mode 0$perms (/proc/sysvipc/msg, ipcs -q)" \
+            "§3: msgget(key, IPC_CREAT | IPC_EXCL | 0600)" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "one request at a time: each reply printed at once, the next request sent only after it" {
+    start_server server || return
+    # The server stopped: what the client sends stays in the queue.
+    wait_in_msgrcv server "msgq_server idle in msgrcv()" "§4" || return
+    local qnum
+    stop_process server || return
+    printf '%s\n' "add 1 1" "add 2 2" >"$BATS_TEST_TMPDIR/two.in"
+    lab_spawn two --in "$BATS_TEST_TMPDIR/two.in" -- "$CLIENT" -k "$KEYPATH"
+    wait_in_msgrcv two "msgq_client waiting in msgrcv() for the reply to add 1 1" "§4" ||
+        { lab_signal server CONT; return 1; }
+    qnum=$(queue_field "$MSQID" qnum)
+    lab_signal server CONT
+    [[ $qnum == 1 ]] ||
+        lab_fail "one request in the queue $MSQID while msgq_client waits for its reply (the server stopped)" \
+            "${qnum:-no} messages in it: add 1 1 and add 2 2 were both sent" \
+            "§4: one request at a time: send the next one only once the reply to the previous one is printed" ||
+        return
+    lab_wait_exit two 5 || true
+    assert_replies two "the 2 replies, in order" "§4" "ok 2" "ok 4" || return
+    lab_assert_exit two 0 "§4" || return
+    # A reply is printed while the input is still open.
+    lab_spawn open --in-pipe -- "$CLIENT" -k "$KEYPATH"
+    lab_input open "add 3 3" || return
+    lab_wait_output open '^ok 6$' 5 ||
+        lab_fail "the reply \"ok 6\" on msgq_client's stdout while its input is still open" \
+            "$(lab_describe open)" \
+            "§4: print each reply as soon as it arrives (stdout to a file is fully buffered: fflush it)" \
+            "$(lab_show_output open out)" || return
+    lab_close_input open
+    lab_wait_exit open 5 || true
+    lab_assert_exit open 0 "§4" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "the client's 4080-byte limit: a line or operands of 4080 bytes are sent, one byte more is refused" {
+    start_server server || return
+    local at over too_long="error request too long (at most 512 bytes)"
+    at="upper $(head -c 4074 /dev/zero | tr '\0' 'a')"   # 4080 bytes
+    over="${at}b"                                         # 4081 bytes
+    client_run lines "add 1 1" "$over" "$at" "$over" "add 2 2"
+    lab_assert_finished lines "msgq_client to finish at the end of its input" "§4" ||
+        { server_state; return 1; }
+    assert_replies lines \
+        "replies to lines 1, 3 and 5 only: line 3 (4080 bytes) sent (and refused by the server: over 512), lines 2 and 4 (4081 bytes) not sent" \
+        "§4: a line of at most 4080 bytes (the newline not counted) is sent; a longer one is not, and the client goes on" \
+        "ok 2" "$too_long" "ok 4" || return
+    local n
+    for n in 2 4; do
+        lab_assert_stderr_line lines "msgq_client: line $n is too long (at most 4080 bytes): not sent" \
+            "§4: lines are numbered from 1, sent or not" || return
+    done
+    lab_assert_exit lines 1 "§4: a line too long: the client goes on, and exits 1 at the end" || return
+    # Operands: two words and the blank between them count.
+    local a b
+    a=$(head -c 2000 /dev/zero | tr '\0' 'a')
+    b=$(head -c 2073 /dev/zero | tr '\0' 'b')
+    lab_run atop -- "$CLIENT" -k "$KEYPATH" upper "$a" "$b"
+    assert_replies atop "the reply to operands of 4080 bytes in all (upper, 2000 bytes, 2073 bytes, 2 blanks)" \
+        "§4: operands of at most 4080 bytes, joined by single blanks, are sent" "$too_long" || return
+    lab_assert_exit atop 0 "§4" || return
+    lab_run overop -- "$CLIENT" -k "$KEYPATH" upper "$a" "${b}b"
+    lab_assert_stderr_line overop "msgq_client: the request is too long (at most 4080 bytes)" \
+        "§4: operands of 4081 bytes in all (the blanks counted) are refused" || return
+    [[ ! -s $LAB_RUN/overop.out ]] ||
+        lab_fail "no reply: a request of 4081 bytes is not sent" "a reply on stdout" "§4" \
+            "$(lab_show_output overop out)" || return
+    lab_assert_exit overop 1 "§4: operands longer than 4080 bytes in all (4081 here): exit 1" || return
+    stop_server server TERM
+}
+
+# points: 5
+@test "the queue removed by hand (ipcrm): the server and a client say so and exit 1" {
+    start_server server || return
+    lab_spawn client --in-pipe -- "$CLIENT" -k "$KEYPATH"
+    lab_input client "add 1 1" || return
+    lab_wait_output client '^ok 2$' 5 ||
+        lab_fail "the reply \"ok 2\" on msgq_client's stdout" "$(lab_describe client)" "§4" \
+            "$(lab_show_output client out)" || return
+    wait_in_msgrcv server "msgq_server idle in msgrcv()" "§4" || return
+    remove_queue_by_hand "$MSQID" ||
+        lab_fail "ipcrm -q $MSQID to remove the server's queue" "it failed" || return
+    lab_wait_exit server 5 ||
+        lab_fail "msgq_server to stop soon after its queue was removed" "$(lab_describe server)" \
+            "§7: msgrcv() fails with EIDRM: the queue is gone" "$(lab_show_output server)" || return
+    lab_assert_exit server 1 "§7: the queue removed by someone else: exit 1" || return
+    lab_assert_stderr_line server "msgq_server: the queue $MSQID was removed: stopping" \
+        "§7 (msgrcv fails with EIDRM; nothing left to remove)" || return
+    lab_assert_no_new_ipc "no queue made again once the first was removed" "§7: the server stops" || return
+    # The client, between two requests, sends the next one to a queue that
+    # is gone: msgsnd() fails with EINVAL.
+    lab_input client "add 2 2" || return
+    lab_wait_exit client 5 ||
+        lab_fail "msgq_client to fail at once: its queue is gone" "$(lab_describe client)" \
+            "§4: msgsnd() fails with EINVAL when the queue was removed before the call" \
+            "$(lab_show_output client)" || return
+    lab_assert_exit client 1 "§4: the server is gone: exit 1" || return
+    lab_assert_stderr_line client "msgq_client: the server has gone away: its queue was removed" \
+        "§4 (msgsnd fails with EINVAL when the queue was removed before the call)" || return
+    assert_replies client "the reply to add 1 1 only" "§4" "ok 2"
+}
+
+# points: 5
+@test "the server's msgsnd(): EINTR is tried again; another failure is reported, the queue removed, exit 1" {
+    # strace makes the first reply's msgsnd() fail with EINTR, as SIGUSR1 would.
+    start_server server --inject 'msgsnd:error=EINTR:when=1' || return
+    lab_run first -- "$CLIENT" -k "$KEYPATH" add 2 3
+    assert_replies first "the reply \"ok 5\", although the server's first msgsnd() failed with EINTR" \
+        "§6: a reply's msgsnd() interrupted by a signal (SIGUSR1) is sent again" "ok 5" ||
+        { server_state; return 1; }
+    stop_server server TERM || return
+    # Now every msgsnd() of the server fails with ENOMEM.
+    start_server failing --inject 'msgsnd:error=ENOMEM' || return
+    lab_spawn second -- "$CLIENT" -k "$KEYPATH" add 1 2
+    lab_wait_exit failing 5 ||
+        lab_fail "msgq_server to stop when its msgsnd() fails (ENOMEM, made by strace)" \
+            "$(lab_describe failing)" "§7: check every call" "$(lab_show_output failing)" || return
+    lab_assert_exit failing 1 "§7: a failed call: exit 1" || return
+    lab_assert_stderr_line failing "msgq_server: msgsnd: Cannot allocate memory" \
+        "§7: a failure is reported as PROGRAM: CALL: strerror text" || return
+    lab_assert_no_new_ipc "no queue left by the server that failed" \
+        "§3: every way the server ends removes its queue, an error too" || return
+    lab_wait_exit second 5 || true
+    lab_assert_exit second 1 "§4: the queue removed while the client waits: exit 1" || return
+    lab_assert_stderr_line second "msgq_client: the server has gone away: its queue was removed" "§4 (EIDRM)"
+}
+
+# points: 5
+@test "SIGTERM as the queue is made: the handlers are already installed, the queue is removed, exit 0" {
+    # strace sends SIGTERM as msgget() starts: it is handled once msgget()
+    # returns, when the queue exists.
+    lab_spawn server --inject 'msgget:signal=SIGTERM' -- "$SERVER" -k "$KEYPATH"
+    lab_wait_exit server 5 ||
+        lab_fail "msgq_server to end soon after a SIGTERM that came during its msgget()" \
+            "$(lab_describe server)" "§6: the stop flag is set already: the loop must look at it before msgrcv()" \
+            "$(lab_show_output server)" || return
+    lab_assert_exit server 0 \
+        "§6: install the handlers with sigaction() before the queue is created: SIGTERM then never kills the server with its queue left" ||
+        return
+    lab_assert_no_new_ipc "no message queue left behind after a SIGTERM during msgget()" \
+        "§6: handlers installed before msgget(); SIGTERM removes the queue" || return
+    grep -qE '^msgq_server: SIGTERM received: queue [0-9]+ removed$' "$LAB_RUN/server.err" ||
+        lab_fail "the line \"msgq_server: SIGTERM received: queue MSQID removed\" on stderr" "no such line" "§6" \
+            "$(lab_show_output server)"
 }
