@@ -76,9 +76,9 @@ pool_assert_pids() {
     parent=$(lab_field "$name" pid)
     bad=$(awk -v w="$w" -v parent="$parent" '
         $1 == "worker" && $3 == "pid" {
+            if ($4 == parent) { print "worker " $2 " logged the pid of the parent (" parent ")"; exit }
             if ($2 in pid && pid[$2] != $4) { print "worker " $2 " logged with two pids: " pid[$2] " and " $4; exit }
             if ($4 in idx && idx[$4] != $2) { print "pid " $4 " logged as worker " idx[$4] " and as worker " $2; exit }
-            if ($4 == parent) { print "worker " $2 " logged the pid of the parent (" parent ")"; exit }
             pid[$2] = $4; idx[$4] = $2
         }
         END { for (k = 0; k < w; k++) if (!(k in pid)) { print "worker " k " logged nothing"; exit } }' \
@@ -98,6 +98,40 @@ pool_summary() {
     echo "task_pool: dispatched $1 tasks to $2 workers, $3 redispatched, $4 died"
 }
 
+# pool_first_tasks NAME N: writes N tasks of code 0 to NAME (spawned with
+# --in-pipe) and waits for their N log lines.
+pool_first_tasks() {
+    local name=$1 n=$2 codes
+    mapfile -t codes < <(yes 0 | head -n "$n")
+    lab_input "$name" "${codes[@]}"
+    lab_wait_lines "$name" "$n" 5 ||
+        lab_fail "$n log lines soon after $n tasks were written" "$(lab_describe "$name")" "§5, §6" \
+            "$(lab_show_output "$name" out)" "$(lab_show_output "$name")"
+}
+
+# pool_write_ends PID: how many descriptors PID holds besides 0, 1 and 2,
+# and how many of them are write ends of pipes ("N W").
+pool_write_ends() {
+    local report
+    report=$(lab_fds "$1")
+    echo "$(grep -c . <<<"$report") $(grep -cE '^[0-9]+ w pipe:' <<<"$report")"
+}
+
+# pool_holds PID N: PID holds N write ends of pipes and nothing else above 2.
+pool_holds() {
+    [[ $(pool_write_ends "$1") == "$2 $2" ]]
+}
+
+# pool_show_fds PID: PID's descriptors above 2, for a failure report.
+pool_show_fds() {
+    lab_fds "$1" | sed 's/^/        fd /'
+}
+
+# pool_blocked_in_wait PID: PID sleeps in waitpid() (wait4).
+pool_blocked_in_wait() {
+    lab_blocked_in "$1" '*do_wait*' 61
+}
+
 assert_pool_ended() {
     lab_assert_finished "$1" "task_pool to finish once every task is dispatched" \
         "§7: close worker K's pipe, then wait for worker K; a worker ends when read() returns 0 (hint 3)"
@@ -105,7 +139,7 @@ assert_pool_ended() {
 
 # ---- the tests ----------------------------------------------------------------
 
-# points: 10
+# points: 5
 @test "every task runs exactly once, on worker T mod W, with the right result" {
     pool_expected 1000 4 7 0 "$BATS_TEST_TMPDIR/expected"
     lab_run pool -- "$POOL" -w 4 -n 1000 -s 7
@@ -134,7 +168,7 @@ assert_pool_ended() {
         "§3: x starts at SEED mod 65537; every step x = (75 x + 74) mod 65537 comes before the code"
 }
 
-# points: 10
+# points: 5
 @test "tasks from standard input run as soon as their line arrives" {
     lab_spawn pool --in-pipe -- "$POOL" -w 3 -
     local -a codes=(1 3 0 2 1) expected=()
@@ -156,7 +190,7 @@ assert_pool_ended() {
     lab_assert_exit pool 0 "§9"
 }
 
-# points: 10
+# points: 5
 @test "invalid task codes are reported, not run, and the pool keeps going" {
     # From standard input: tasks 1, 3 and 5 are invalid (4 is the first code
     # past the table).
@@ -283,7 +317,7 @@ assert_pool_ended() {
     lab_assert_exit pool 0 "§7, §9"
 }
 
-# points: 10
+# points: 5
 @test "every worker sees EOF when its pipe is closed, and all are reaped (no zombie, no orphan)" {
     lab_run pool -- "$POOL" -w 8 -n 200
     lab_assert_finished pool "task_pool -w 8 to finish soon after its 200 tasks" \
@@ -296,7 +330,7 @@ assert_pool_ended() {
     lab_assert_exit pool 0 "§9"
 }
 
-# points: 10
+# points: 5
 @test "64 workers and 100000 tasks finish within 5 s, every result right (64-bit)" {
     lab_run pool --max-procs 80 --wait 5 -- "$POOL" -w 64 -n 100000 -s 3
     lab_assert_finished pool "task_pool -w 64 -n 100000 to finish within 5 s" \
@@ -340,6 +374,13 @@ assert_pool_ended() {
             "§8: SIGCHLD, handled without SA_RESTART, interrupts the read() on stdin (hint 6)" \
             "$(lab_show_output pool)" || return
     lab_wait_no_zombies pool 2 "§8: waitpid() with WNOHANG, in a loop, after each SIGCHLD (hint 6)" || return
+    local parent
+    parent=$(lab_pid pool)
+    lab_wait_until "$(lab_seconds 2)" pool_holds "$parent" 2 ||
+        lab_fail "the parent to hold the write ends of workers 0 and 2 only, once worker 1 was reported dead" \
+            "it holds (r = read end, w = write end):" \
+            "§8: after the \"died\" line, the parent closes its write end of the dead worker's pipe at once" \
+            "$(pool_show_fds "$parent")" || return
 
     # Tasks 7 and 10 were worker 1's: they go to worker 2.
     lab_input pool 2 3 0 1 2 3
@@ -366,10 +407,7 @@ assert_pool_ended() {
 # points: 10
 @test "a worker that dies while the parent writes to it: EPIPE, not a dead parent" {
     lab_spawn pool --in-pipe -- "$POOL" -w 2 -
-    lab_input pool 0 0
-    lab_wait_lines pool 2 5 ||
-        lab_fail "2 log lines soon after 2 tasks were written" "$(lab_describe pool)" "§5, §6" \
-            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    pool_first_tasks pool 2 || return
     local w0 w1 parent
     w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
     lab_signal_pid "$w0" STOP "worker 0" "§4"
@@ -394,6 +432,12 @@ assert_pool_ended() {
     lab_close_input pool
     lab_wait_exit pool 10 || true
     lab_assert_finished pool "task_pool to finish once worker 1 runs again" "§8" || return
+    local deaths
+    deaths=$(grep -c "^task_pool: worker 0 (pid $w0) died$" "$LAB_RUN/pool.err")
+    ((deaths == 1)) ||
+        lab_fail "the death of worker 0 reported exactly once" "$deaths lines \"task_pool: worker 0 (pid $w0) died\"" \
+            "§8: say it the first time the parent learns of it (EPIPE or waitpid()), never again" \
+            "$(lab_show_output pool)" || return
     # Worker 0's tasks 2, 4, ... 16384 were in its pipe: lost with it. From
     # task 16386 on, everything goes to worker 1.
     local bad
@@ -414,6 +458,124 @@ assert_pool_ended() {
 }
 
 # points: 5
+@test "a worker's log comes in whole lines, never mixed with another worker's" {
+    # strace holds the second and third write() of every process 0.5 s after
+    # it is done: a worker that cuts a line between two write()s lets the
+    # other worker's lines in between, every time.
+    lab_spawn pool --in-pipe --inject 'write:delay_exit=500000:when=2..3' -- "$POOL" -w 2 -
+    pool_first_tasks pool 2 || return
+    local w0 w1 parent
+    w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
+    lab_signal_pid "$w0" STOP "worker 0" "§4"
+    lab_signal_pid "$w1" STOP "worker 1" "§4"
+    # 1200 tasks more, 600 in each pipe: once both workers go on, each has
+    # some 27 KB of log to write at once.
+    local -a codes
+    mapfile -t codes < <(yes 0 | head -n 1200)
+    lab_input pool "${codes[@]}"
+    lab_close_input pool
+    lab_wait_until "$(lab_seconds 5)" pool_blocked_in_wait "$parent" ||
+        lab_fail "the parent, at the end of its input, to wait in waitpid() for worker 0 (stopped)" \
+            "$(lab_describe pool); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
+            "§7" "$(lab_show_output pool)" || return
+    lab_signal_pid "$w0" CONT "worker 0" "§4"
+    lab_signal_pid "$w1" CONT "worker 1" "§4"
+    lab_wait_exit pool 10 || true
+    assert_pool_ended pool || return
+    local bad
+    bad=$(awk '
+        !/^worker [01] pid [0-9]+ task [0-9]+ code 0 result [0-9]+$/ { print "line " NR " is not a log line: " $0; exit }
+        $6 in seen { print "task " $6 " logged twice"; exit }
+        { seen[$6] = 1; n++ }
+        END { if (n != 1202) print n + 0 " log lines, not 1202" }' "$LAB_RUN/pool.out")
+    [[ -z $bad ]] ||
+        lab_fail "1202 whole log lines, each written by one worker in one piece" "$bad" \
+            "§4: every write() holds whole lines only: flush the lines gathered, never a part of one" \
+            "$(lab_show_output pool out)" || return
+    lab_assert_exit pool 0 "§9"
+}
+
+# points: 5
+@test "the workers are ended one at a time, in index order, and one killed at its end is reported" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 3 -
+    pool_first_tasks pool 3 || return
+    local w0 parent
+    w0=$(pool_worker_pid pool 0) parent=$(lab_pid pool)
+    # Worker 0 stopped: once its pipe is closed, the parent waits for it, and
+    # must not have touched the pipes of workers 1 and 2 yet.
+    lab_signal_pid "$w0" STOP "worker 0" "§4"
+    lab_close_input pool
+    lab_wait_until "$(lab_seconds 5)" pool_blocked_in_wait "$parent" ||
+        lab_fail "the parent, at the end of its input, to wait in waitpid() for worker 0 (stopped)" \
+            "$(lab_describe pool); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
+            "§7: close pipe 0, then wait for worker 0" "$(lab_show_output pool)" || return
+    pool_holds "$parent" 2 ||
+        lab_fail "the parent, waiting for worker 0, to hold still the write ends of workers 1 and 2, and nothing else" \
+            "it holds (r = read end, w = write end):" \
+            "§7: one at a time, in index order: close pipe K, wait for worker K, and only then go on to K+1" \
+            "$(pool_show_fds "$parent")" || return
+    # Killed now, after its pipe was closed: it did not exit with status 0.
+    lab_signal_pid "$w0" KILL "worker 0" "§4"
+    lab_wait_exit pool 5 || true
+    assert_pool_ended pool || return
+    lab_assert_stderr_line pool "task_pool: worker 0 (pid $w0) died" \
+        "§8: a worker that ends by a signal after its pipe was closed is reported as died" || return
+    lab_assert_stderr_line pool "$(pool_summary 3 3 0 1)" "§7 (the summary)" || return
+    lab_assert_no_strays pool "§7" || return
+    lab_assert_exit pool 1 "§9: a worker died, so the status is 1"
+}
+
+# points: 5
+@test "when every worker has died, the next task ends the pool without waiting for EOF" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 2 -
+    pool_first_tasks pool 2 || return
+    local k pid
+    for k in 0 1; do
+        pid=$(pool_worker_pid pool "$k")
+        lab_signal_pid "$pid" KILL "worker $k" "§4"
+        lab_wait_output pool "^task_pool: worker $k \\(pid $pid\\) died$" 2 err ||
+            lab_fail "the line \"task_pool: worker $k (pid $pid) died\" on stderr soon after worker $k was killed" \
+                "$(lab_describe pool)" "§8 (hint 6)" "$(lab_show_output pool)" || return
+    done
+    # A third task, and standard input left open: no worker can take it.
+    lab_input pool 1
+    lab_wait_exit pool 5 || true
+    lab_assert_finished pool "task_pool to end once a task finds no live worker, with its input still open" \
+        "§8: if every worker has died, write \"no live worker left\", stop dispatching and reading, and end" || return
+    lab_assert_stderr_line pool "task_pool: no live worker left" "§8" || return
+    lab_assert_stderr_line pool "$(pool_summary 2 2 0 2)" "§7 (the summary)" || return
+    lab_assert_exit pool 1 "§9: workers died, so the status is 1"
+}
+
+# points: 5
+@test "a pipe() that fails at start: reported, the workers started are reaped, exit 1" {
+    # strace makes the third pipe() fail with EMFILE: workers 0 and 1 exist.
+    lab_run pool --inject 'pipe,pipe2:error=EMFILE:when=3' -- "$POOL" -w 4 -n 20
+    assert_pool_ended pool || return
+    lab_assert_stderr_line pool "task_pool: pipe: Too many open files" \
+        "§9: a failed call is reported as \"task_pool: CALL: strerror text\"" || return
+    lab_assert_no_strays pool "§9: the workers already started are ended and reaped (§7)" || return
+    [[ ! -s $LAB_RUN/pool.out ]] ||
+        lab_fail "no task run when the pool could not be started" "some log lines" "§9" \
+            "$(lab_show_output pool out)" || return
+    lab_assert_exit pool 1 "§9: pipe() failed while the workers were started"
+}
+
+# points: 5
+@test "a worker that cannot write its log reports it and exits 1" {
+    # Standard output is /dev/full: every write() to it fails with ENOSPC.
+    lab_run pool --out /dev/full -- "$POOL" -w 2 -n 4
+    assert_pool_ended pool || return
+    local n
+    n=$(grep -cxF "task_pool: write: No space left on device" "$LAB_RUN/pool.err")
+    ((n == 2)) ||
+        lab_fail "from each of the 2 workers, the line \"task_pool: write: No space left on device\" on stderr" \
+            "$n such lines" "§9: a worker that cannot write its log reports it and exits 1" \
+            "$(lab_show_output pool)" || return
+    lab_assert_exit pool 1 "§9: the workers exited 1 (§8: reported as died)"
+}
+
+# points: 5
 @test "valgrind finds no memory error, no leak and no open descriptor in any process" {
     lab_run pool --valgrind -- "$POOL" -w 3 -n 30
     assert_pool_ended pool || return
@@ -425,20 +587,44 @@ assert_pool_ended() {
 
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
-    local -a bad=("-w 0" "-w 65" "-w x" "-w" "-n -1" "-n 1000001" "-n 5k" "-s 4294967296"
-        "-i x" "-x" "extra" "- -" "-n 5 -" "-s 2 -")
-    local i args
+    # One case per entry, its arguments separated by "|" (some hold a blank).
+    local -a bad=("-w|0" "-w|65" "-w|x" "-w" "-w| 3" "-n|-1" "-n|1000001" "-n|5k" "-n|5 "
+        "-s|4294967296" "-i|x" "-i|1000001" "-x" "extra" "-|-" "-n|5|-" "-s|2|-" "-i|3|-")
+    local usage="$BATS_TEST_TMPDIR/usage" i args shown first trace
+    printf '%s\n' "usage: task_pool [-w WORKERS] [-n TASKS] [-s SEED] [-i INVALID_EVERY]" \
+        "       task_pool [-w WORKERS] -" >"$usage"
     for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "bad$i" -- "$POOL" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§2: task_pool ${bad[$i]} is a usage error" || return
-        grep -q '^usage: task_pool' "$LAB_RUN/bad$i.err" ||
-            lab_fail "the usage lines on stderr for: task_pool ${bad[$i]}" "no usage line" "§2" \
-                "$(lab_show_output "bad$i")" || return
+        IFS='|' read -ra args <<<"${bad[$i]}"
+        shown="task_pool ${args[*]@Q}"
+        # The operands are looked at last: these runs are traced.
+        trace=()
+        [[ ${args[-1]} == - || ${args[-1]} == extra ]] && trace=(--strace "pipe,pipe2,fork,vfork,clone,clone3")
+        lab_run "bad$i" "${trace[@]}" -- "$POOL" "${args[@]}"
+        lab_assert_exit "bad$i" 2 "§2: $shown is a usage error" || return
         [[ ! -s $LAB_RUN/bad$i.out ]] ||
-            lab_fail "nothing on stdout for: task_pool ${bad[$i]}" "some output" "§2" \
+            lab_fail "nothing on stdout for: $shown" "some output" "§2" \
                 "$(lab_show_output "bad$i" out)" || return
+        # First one line that says what is wrong, then the two usage lines.
+        first=$(head -n 1 "$LAB_RUN/bad$i.err")
+        [[ $first == "task_pool: "?* && $first != "task_pool: usage"* ]] || first="task_pool: ... (what is wrong)"
+        { printf '%s\n' "$first"; cat "$usage"; } >"$LAB_RUN/bad$i.expected"
+        cmp -s "$LAB_RUN/bad$i.expected" "$LAB_RUN/bad$i.err" ||
+            lab_fail "on stderr for: $shown, one line \"task_pool: ...\" that says what is wrong, then the two usage lines" \
+                "other lines" "§2" "$(lab_first_difference "$LAB_RUN/bad$i.expected" "$LAB_RUN/bad$i.err")" \
+                "$(lab_show_output "bad$i")" || return
+        ((${#trace[@]} == 0)) || [[ -z $(lab_strace_grep "bad$i" '(pipe2?|v?fork|clone3?)\(') ]] ||
+            lab_fail "no pipe and no process made for: $shown" "strace saw:" \
+                "§2: check every argument before the first pipe() or fork()" \
+                "$(lab_strace_grep "bad$i" '(pipe2?|v?fork|clone3?)\(' | head -n 3)" || return
     done
     lab_run good --max-procs 80 -- "$POOL" -w 64 -n 0 -s 4294967295 -i 0
-    lab_assert_exit good 0 "§2: -w 64 -n 0 -s 4294967295 -i 0 is valid (no task at all)"
+    lab_assert_exit good 0 "§2: -w 64 -n 0 -s 4294967295 -i 0 is valid (no task at all)" || return
+    [[ ! -s $LAB_RUN/good.out ]] ||
+        lab_fail "no log line for -n 0" "some output" "§2, §3" "$(lab_show_output good out)" || return
+    # getopt(3): an argument joined to its option, and "--" before the operands.
+    lab_run joined -- "$POOL" -w3 -n5 -i1000000 --
+    lab_assert_exit joined 0 "§2: options are parsed as by getopt(3): -w3 -n5 -i1000000 -- is valid" || return
+    [[ $(wc -l <"$LAB_RUN/joined.out") == 5 ]] ||
+        lab_fail "5 log lines for -w3 -n5 -i1000000 --" "$(wc -l <"$LAB_RUN/joined.out") lines" "§2 (getopt)" \
+            "$(lab_show_output joined out)"
 }
