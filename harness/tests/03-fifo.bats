@@ -352,6 +352,17 @@ served_while_stopping() {
 }
 
 # points: 5
+@test "SIGINT: the FIFO is removed and the server exits 0" {
+    start_server server || return
+    stop_server server INT || return
+    [[ ! -e $FIFO && ! -L $FIFO ]] ||
+        lab_fail "no file at $FIFO once the server has ended" "it is still there" \
+            "§6: on SIGINT (Ctrl-C) the server unlink()s the FIFO before it exits (hint 4)" || return
+    lab_assert_stderr_line server "fifo_server: SIGINT received: $FIFO removed" "§6" || return
+    lab_assert_no_new_ipc "no FIFO left behind" "§6"
+}
+
+# points: 5
 @test "the FIFO gets exactly the mode given by -m, whatever the umask" {
     # The programs start with this umask (lab_spawn): 077 takes every bit
     # but the owner's from what mkfifo() creates.
