@@ -212,6 +212,11 @@ sysv_has() {
     lab_wait_until "$(lab_seconds 5)" finished_or b semaphore_is 2 ncount 1 || true
     lab_signal a CONT || return
     ended b 0 5 "§6: after a \"quit\" line, this side ends" || return
+    # a's input is still open (lab_wait_exit would close it): it ends all the same.
+    lab_wait_until "$(lab_seconds 5)" lab_finished a ||
+        lab_fail "a to end by itself within $(lab_seconds 5) s of b's quit, its own input still open" \
+            "$(lab_describe a)" "§6: no thread may block for good; each looks every 100 ms whether the conversation is over (hint 4)" ||
+        return
     ended a 0 5 "§6: the peer's \"quit\" ends this side too, even with its input still open (hint 4)" || return
     lab_assert_same_output a <(printf 'peer: %s\n' one two three four) \
         "the four lines b sent before \"quit\", and nothing after it" \
