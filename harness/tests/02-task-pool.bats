@@ -539,9 +539,12 @@ assert_pool_ended() {
     done
     # A third task, and standard input left open: no worker can take it.
     lab_input pool 1
+    lab_wait_until "$(lab_seconds 5)" lab_finished pool ||
+        lab_fail "task_pool to end once a task finds no live worker, with its input still open" \
+            "it still runs 5 s later: $(lab_describe pool)" \
+            "§8: if every worker has died, write \"no live worker left\", stop dispatching and reading, and end" \
+            "$(lab_show_output pool)" || return
     lab_wait_exit pool 5 || true
-    lab_assert_finished pool "task_pool to end once a task finds no live worker, with its input still open" \
-        "§8: if every worker has died, write \"no live worker left\", stop dispatching and reading, and end" || return
     lab_assert_stderr_line pool "task_pool: no live worker left" "§8" || return
     lab_assert_stderr_line pool "$(pool_summary 2 2 0 2)" "§7 (the summary)" || return
     lab_assert_exit pool 1 "§9: workers died, so the status is 1"
