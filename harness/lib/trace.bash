@@ -35,3 +35,26 @@ lab_assert_syscalls() {
     [[ -z $missing ]] && return 0
     lab_fail "$name to use:$(printf ' %s' "$@")" "strace never saw:$missing" "$look"
 }
+
+# lab_handler_calls NAME PID SIGNALS ALLOWED: the system calls that PID made
+# inside its handlers of SIGNALS (an ERE of names without "SIG", such as
+# 'CHLD|TERM|INT': only signals that have a handler, since an ignored one
+# has no rt_sigreturn to end it), between the signal's delivery and
+# rt_sigreturn, except those matching the ERE ALLOWED (matched against the
+# call and its first argument, "write(5,"; '^$' allows none).  One line
+# each, "in the SIGxxx handler: CALL(ARGS...)"; nothing when the handlers
+# made no other call.  NAME was run with --strace covering every call
+# (lab_spawn --strace all, or --inject with --strace all).
+lab_handler_calls() {
+    # ALLOWED through the environment: awk -v would eat its backslashes.
+    LAB_HANDLER_OK=$4 awk -v p="$2" -v sigs="^SIG($3)$" '
+        $1 != p { next }
+        $2 == "---" && $3 ~ sigs { inh = 1; sig = $3; next }
+        !inh { next }
+        /rt_sigreturn\(/ { inh = 0; next }
+        /resumed>/ { next }
+        $2 ~ ENVIRON["LAB_HANDLER_OK"] { next }
+        $2 ~ /^[a-z_0-9]+\(/ { line = $0; sub(/^[0-9]+ +/, "", line)
+            print "    in the " sig " handler: " substr(line, 1, 100) }
+        ' "$LAB_LOGS/$1.strace" 2>/dev/null | head -n 6
+}

@@ -126,14 +126,32 @@ assert_relay_ended() {
 }
 
 # points: 5
-@test "the parent waits for its child: no zombie, no orphan" {
+@test "the parent waits for its child: no zombie, no orphan, even when it fails after the fork" {
     relay_run relay report
     assert_relay_ended relay
     # Strays first: a parent that does not wait may end before its child
     # has written anything, and the output would be blamed instead.
     lab_assert_no_strays relay "§8: waitpid() for the child before the parent exits (hint 4)" || return
     lab_assert_same_output relay "$BATS_FILE_TMPDIR/report.expected" "the numbered input" "§4" || return
-    lab_assert_exit relay 0 "§5"
+    lab_assert_exit relay 0 "§5" || return
+    # Standard input is a directory: the parent's first read() fails after
+    # the fork.  It reports it, closes its end (the child reports 0 lines)
+    # and waits for its child before it exits 1; strace sees the wait.
+    lab_run dir --strace wait4,waitid,exit_group --in "$BATS_FILE_TMPDIR" -- "$RELAY"
+    assert_relay_ended dir
+    lab_assert_exit dir 1 "§7: a parent that fails after the fork exits 1" || return
+    lab_assert_stderr_line dir "pipe_relay: read: Is a directory" \
+        "§7: report a failed call as pipe_relay: CALL: strerror(errno) (stdin was a directory)" || return
+    lab_assert_stderr_line dir "pipe_relay: relayed 0 lines, 0 bytes" \
+        "§7: the parent still closes its write end, so the child sees EOF and reports" || return
+    local parent
+    parent=$(awk '{ print $1; exit }' "$LAB_LOGS/dir.strace")
+    awk -v p="$parent" '$1 == p && $2 ~ /^(wait4|waitid)\(/ && !/= -1/ { found = 1 } END { exit !found }' \
+        "$LAB_LOGS/dir.strace" ||
+        lab_fail "the parent to wait for its child after its read() failed" \
+            "strace saw no successful wait4()/waitid() in the parent (pid $parent)" \
+            "§7: after a failure past the fork, close the write end and wait for the child, then exit 1" \
+            "$(sed -n '1,8p' "$LAB_LOGS/dir.strace")"
 }
 
 # points: 10
@@ -229,7 +247,26 @@ assert_relay_ended() {
             "$(lab_show_output relay)" || return
     lab_close_input relay
     lab_wait_exit relay 5 || true
-    lab_assert_exit relay 0 "§5"
+    lab_assert_exit relay 0 "§5" || return
+    # A SIGUSR1 as early as it can matter: strace delivers it when pipe() is
+    # called, every time.  The handler must be in place by then, and it may
+    # make no system call (it only sets a flag).
+    lab_run early --strace all --inject 'pipe,pipe2:signal=USR1' \
+        --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY"
+    assert_relay_ended early
+    lab_assert_exit early 0 \
+        "§6: install the SIGUSR1 handler right after checking the arguments, before pipe() and fork() (a SIGUSR1 came at pipe())" || return
+    lab_assert_same_output early "$BATS_FILE_TMPDIR/small.expected" \
+        "the numbered input, although a SIGUSR1 came at pipe()" "§6" || return
+    local parent report
+    parent=$(awk '/execve\(/ { print $1; exit }' "$LAB_LOGS/early.strace")
+    grep -qE "^$parent +--- SIGUSR1 " "$LAB_LOGS/early.strace" ||
+        lab_fail "strace to deliver a SIGUSR1 to pipe_relay when it calls pipe()" \
+            "no SIGUSR1 in the trace: did it call pipe() or pipe2()?" "§3: the parent makes the pipe" || return
+    report=$(lab_handler_calls early "$parent" USR1 '^$')
+    [[ -z $report ]] ||
+        lab_fail "the SIGUSR1 handler to make no system call: it only sets a flag" "the handler did more:" \
+            "§6: the handler sets a volatile sig_atomic_t flag; the main loop prints (signal-safety(7))" "$report"
 }
 
 # points: 5
@@ -270,7 +307,8 @@ assert_relay_ended() {
     lab_spawn relay --in "$BATS_FILE_TMPDIR/big.txt" --out "$fifo" -- "$RELAY" -b 1048576
     parent=$(lab_pid relay)
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$(lab_pid reader)" T || true
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$parent" S || true
+    # The parent sleeps in write() on the full pipe (not merely asleep).
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_pipe_write "$parent" || true
     kill -USR1 "$parent" 2>/dev/null || true
     lab_wait_output relay '^pipe_relay: forwarded [0-9]+ bytes$' 5 err || true
     lab_signal reader CONT
@@ -279,8 +317,17 @@ assert_relay_ended() {
     assert_relay_ended relay
     lab_assert_same_output reader "$BATS_FILE_TMPDIR/big.expected" \
         "all 8 MB numbered, byte for byte, although a SIGUSR1 interrupted a write() half-way" \
-        "§3: write() may write only part of the buffer, or fail with EINTR: loop until all is written (hint 3)"
-    lab_assert_exit relay 0 "§5"
+        "§3: write() may write only part of the buffer, or fail with EINTR: loop until all is written (hint 3)" || return
+    lab_assert_exit relay 0 "§5" || return
+    # The report came while the first 1 MiB chunk was half written (the pipe
+    # and the child hold far less): it counts the bytes of that write() so far.
+    local report count
+    report=$(grep -m 1 -E '^pipe_relay: forwarded [0-9]+ bytes$' "$LAB_RUN/relay.err")
+    count=${report//[!0-9]/}
+    [[ -n $count ]] && ((count > 0 && count < 1048576)) ||
+        lab_fail "a report \"pipe_relay: forwarded N bytes\" with 0 < N < 1048576: the part of the first 1 MiB chunk written when SIGUSR1 came" \
+            "${report:-no report}" "§6: count every write(), so that a report in the middle of a chunk is exact" \
+            "$(lab_show_output relay err)"
 }
 
 # points: 5

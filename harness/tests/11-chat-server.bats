@@ -412,15 +412,7 @@ stop_server() {
         lab_fail "SIGCHLD and SIGTERM delivered to the parent" "strace did not see both" "§6" || return
     # Between a signal's delivery and rt_sigreturn, the parent runs its
     # handler: the only system call allowed there is write() on the pipe.
-    report=$(awk -v p="$parent" -v w="$pipe_fd" '
-        $1 != p { next }
-        / --- SIG(CHLD|TERM|INT) / { inh = 1; sig = $3; next }
-        !inh { next }
-        /rt_sigreturn\(/ { inh = 0; next }
-        /resumed>/ { next }
-        $2 ~ "^write\\(" w "," { next }
-        $2 ~ /^[a-z_0-9]+\(/ { line = $0; sub(/^[0-9]+ +/, "", line); print "    in the " sig " handler: " substr(line, 1, 100) }
-        ' "$log" | head -n 6)
+    report=$(lab_handler_calls server "$parent" 'CHLD|TERM|INT' "^write\\($pipe_fd,")
     [[ -z $report ]] ||
         lab_fail "each handler to make one system call only: write() of the signal number to the self-pipe (fd $pipe_fd)" \
             "the handlers did more:" \
