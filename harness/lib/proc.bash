@@ -36,7 +36,13 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #   --strace CALLS   run it under strace -f for those calls (see trace.bash)
 #   --inject SPEC    run it under strace -f -e inject=SPEC (a delay or a fault
 #                    at a chosen call: a race provoked, every time; the call
-#                    is traced too)
+#                    is traced too).  Name the system call, not the library
+#                    function: glibc's semop() is semtimedop, fork() is clone.
+#                    :signal=SIG alone is delivered as the call is entered: a
+#                    blocking call is interrupted (EINTR), a call that does
+#                    not block completes first.  :when=N counts per process,
+#                    and the dynamic loader's own calls (read() of libc) count
+#                    too.  strace's delays show as "= N (DELAYED)" in the log.
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
