@@ -537,7 +537,9 @@ first_call() {
             "strace saw: $(sed -n "${last}p" "$LAB_LOGS/client.strace"), then: $(sed -n "${detached}p" "$LAB_LOGS/client.strace")" \
             "§4 step 6 and §6: the last SIGUSR2 says \"detached\" (nattch back to 1)" || return
     local -a pids
-    mapfile -t pids < <(lab_strace_grep fork '^[0-9]+ +shmdt\(.*= 0' | awk '{ print $1 }' | sort -u)
+    # Two processes: strace may split a call in two lines ("<unfinished ...>",
+    # then "<... shmdt resumed>) = 0").
+    mapfile -t pids < <(lab_strace_grep fork '^[0-9]+ +(shmdt\(|<\.\.\. shmdt resumed>).*= 0' | awk '{ print $1 }' | sort -u)
     ((${#pids[@]} == 2)) ||
         lab_fail "both shm_fork processes, the parent and the child, to detach with shmdt()" \
             "shmdt() by ${#pids[@]} process(es)$( ((${#pids[@]})) && printf ' (pid %s)' "${pids[@]}")" \
