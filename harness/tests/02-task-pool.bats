@@ -139,6 +139,17 @@ assert_pool_ended() {
 
 # ---- the tests ----------------------------------------------------------------
 
+# pool_two_stopped [lab_spawn options]: starts "pool", task_pool -w 2 -
+# reading a pipe, waits for its first two tasks, then stops both workers;
+# sets the caller's w0, w1 (the workers' pids) and parent.
+pool_two_stopped() {
+    lab_spawn pool --in-pipe "$@" -- "$POOL" -w 2 - || return
+    pool_first_tasks pool 2 || return
+    w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
+    lab_signal_pid "$w0" STOP "worker 0" "§4"
+    lab_signal_pid "$w1" STOP "worker 1" "§4"
+}
+
 # points: 5
 @test "every task runs exactly once, on worker T mod W, with the right result" {
     pool_expected 1000 4 7 0 "$BATS_TEST_TMPDIR/expected"
@@ -406,12 +417,8 @@ assert_pool_ended() {
 
 # points: 10
 @test "a worker that dies while the parent writes to it: EPIPE, not a dead parent" {
-    lab_spawn pool --in-pipe -- "$POOL" -w 2 -
-    pool_first_tasks pool 2 || return
     local w0 w1 parent
-    w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
-    lab_signal_pid "$w0" STOP "worker 0" "§4"
-    lab_signal_pid "$w1" STOP "worker 1" "§4"
+    pool_two_stopped || return
     # 20000 more tasks (40000 bytes: the input pipe holds them all). With both
     # workers stopped, worker 0's pipe is full first (8192 messages of 8
     # bytes): the parent blocks in write(), at task 16386.
@@ -462,12 +469,8 @@ assert_pool_ended() {
     # strace holds the second and third write() of every process 0.5 s after
     # it is done: a worker that cuts a line between two write()s lets the
     # other worker's lines in between, every time.
-    lab_spawn pool --in-pipe --inject 'write:delay_exit=500000:when=2..3' -- "$POOL" -w 2 -
-    pool_first_tasks pool 2 || return
     local w0 w1 parent
-    w0=$(pool_worker_pid pool 0) w1=$(pool_worker_pid pool 1) parent=$(lab_pid pool)
-    lab_signal_pid "$w0" STOP "worker 0" "§4"
-    lab_signal_pid "$w1" STOP "worker 1" "§4"
+    pool_two_stopped --inject 'write:delay_exit=500000:when=2..3' || return
     # 1200 tasks more, 600 in each pipe: once both workers go on, each has
     # some 27 KB of log to write at once.
     local -a codes
