@@ -43,10 +43,15 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    not block completes first.  :when=N counts per process,
 #                    and the dynamic loader's own calls (read() of libc) count
 #                    too.  strace's delays show as "= N (DELAYED)" in the log.
+#   --trace-path P   with --inject or --strace: only the calls that use the
+#                    file P (a path, or a descriptor open on it, such as the
+#                    program's stderr $LAB_RUN/NAME.err) are traced and
+#                    injected (strace -P): "stop it at its first write to
+#                    stderr" without counting its other writes.
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
-    local in_pipe=0 valgrind="" strace_calls="" inject=""
+    local in_pipe=0 valgrind="" strace_calls="" inject="" trace_path=""
     shift
     while (($#)); do
         case $1 in
@@ -61,6 +66,7 @@ lab_spawn() {
         --helgrind) valgrind=helgrind; shift ;;
         --strace) strace_calls=$2; shift 2 ;;
         --inject) inject=$2; shift 2 ;;
+        --trace-path) trace_path=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "lab_spawn: unknown option $1" >&2; return 2 ;;
         esac
@@ -71,7 +77,7 @@ lab_spawn() {
     local -a cmd=() wrapper=()
     local scale_kind=""
     if [[ -n $strace_calls || -n $inject ]]; then
-        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject")
+        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject" "$trace_path")
         cmd+=("${wrapper[@]}")
         : >"$LAB_RUN/$name.traced"      # lab_pid: the program is strace's child
     fi

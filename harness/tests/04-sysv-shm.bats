@@ -154,9 +154,16 @@ has_pending() {
 # parent_blocked PID: shm_fork's parent sleeps where it may while its child
 # is stopped: waiting for a signal (sigsuspend, sigwaitinfo) or in waitpid().
 parent_blocked() {
+    waits_for_signal "$1" && return 0
+    lab_blocked_in "$1" do_wait 61
+}
+
+# waits_for_signal PID: asleep until a signal comes (sigsuspend, sigwaitinfo,
+# pause).
+waits_for_signal() {
     lab_blocked_in "$1" '*sigsuspend*' 130 && return 0
     lab_blocked_in "$1" '*sigtimedwait*' 128 && return 0
-    lab_blocked_in "$1" do_wait 61
+    lab_blocked_in "$1" '*pause*' 34
 }
 
 # first_call NAME REGEX: the line number, in NAME's strace log, of the
@@ -373,15 +380,28 @@ first_call() {
     for sig in TERM:143 INT:130; do
         code=${sig#*:} sig=${sig%:*}
         start_server "server-$sig" -- -n 1000000 || return
-        lab_spawn "client-$sig" -- "$CLIENT" -p "$SHM_PATH"
+        # The client is stopped as it writes "interrupted by" (its first
+        # write to stderr), then let go once the server sleeps waiting for
+        # it: a server asleep learns that the client has quit only from the
+        # client's SIGUSR2 (a server that is still busy with its own turn
+        # could find client_quit set without it).
+        lab_spawn "client-$sig" --inject 'write:signal=SIGSTOP:when=1' --trace-path "$LAB_RUN/client-$sig.err" \
+            -- "$CLIENT" -p "$SHM_PATH"
         lab_wait_output "client-$sig" '^message 1$' 5 ||
             lab_fail "the client to print \"message 1\"" "$(lab_describe "client-$sig")" "§4 and §5" \
                 "$(lab_show_output "client-$sig")" || return
         lab_signal "client-$sig" "$sig"
+        wait_stopped "client-$sig" "$(lab_pid "client-$sig")" \
+            "shm_client to print \"shm_client: interrupted by SIG$sig\" on stderr (the grader stops it right after that write)" \
+            "§6" || return
+        lab_wait_while_running "server-$sig" 5 waits_for_signal "$(lab_pid "server-$sig")" || lab_finished "server-$sig" ||
+            lab_fail "shm_server to wait for the client's answer while the client is stopped" \
+                "$(lab_describe "server-$sig")" "§4 and §5" || return
+        lab_signal "client-$sig" CONT
         assert_ends "client-$sig" 5 "$code" "shm_client to exit $code (128 + SIG$sig) soon after SIG$sig" "§6" || return
         lab_assert_stderr_line "client-$sig" "shm_client: interrupted by SIG$sig" "§6" || return
         assert_ends "server-$sig" 5 1 "shm_server to exit 1 once the client has quit (SIG$sig)" \
-            "§6: the client sets client_quit and sends SIGUSR2 before it leaves" || return
+            "§6: the client sets client_quit and sends SIGUSR2 before it leaves (the server was asleep waiting for it)" || return
         lab_assert_stderr_line "server-$sig" "shm_server: the client has quit" "§6" || return
         assert_segment_gone "$SHMID" "no segment left after the client quit (SIG$sig)" "§6" || return
     done
