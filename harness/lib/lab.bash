@@ -2,8 +2,7 @@
 #
 #   load "$LAB_HARNESS/lib/lab"
 #
-# It loads bats-support/bats-assert/bats-file and the lab's own helpers,
-# one file per concern:
+# It loads the lab's own helpers, one file per concern:
 #   i18n.bash      the learner's language (LAB_LANG=zh: Chinese labels)
 #   time.bash      the time scale every bound goes through
 #   report.bash    failure messages (expected / happened / look at), excerpts
@@ -29,9 +28,10 @@
 : "${LAB_TOOLS:?LAB_TOOLS is not set: run the tests through make grade}"
 : "${LAB_RUN_ID:=$$}"
 
-bats_load_library bats-support
-bats_load_library bats-assert
-bats_load_library bats-file
+# bats-support, bats-assert and bats-file are installed (an instructor's
+# hidden tests may load them: bats_load_library bats-assert) but not loaded
+# here: no lab test uses them, and loading them costs 0.15 s in every test's
+# process (measured: bats on three empty tests, with and without them).
 
 for _lab_part in i18n time report proc ipc valgrind trace net; do
     # shellcheck source=/dev/null
