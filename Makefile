@@ -15,6 +15,11 @@ FORMAT ?= text
 # `make stress`, the number of gradings (default 20); for `make
 # valgrind-factor`, the rounds (default 3).
 N      ?=
+# T=REGEX: `make grade` grades only the tests whose names match (part of a
+# name will do: T=SIGINT); ALL=1: it shows every failure's message in full,
+# not only the first one's.
+T      ?=
+ALL    ?=
 # LOAD=1: `make stress` keeps the other CPUs busy meanwhile; PROC=1: it
 # reads every process's /proc files in a loop meanwhile (races show up).
 LOAD   ?=
@@ -42,8 +47,8 @@ statement: ## read EX's statement (LAB_LANG=zh: in Chinese)
 build: ## build EX (out of tree, into build/) and print where the programs are
 	@$(HARNESS)/bin/lab-grade -B -s '$(SRC)' $(EX)
 
-grade: ## grade EX (default: all) from SRC (default: exercises) and write results/
-	@$(HARNESS)/bin/lab-grade -s '$(SRC)' -f '$(FORMAT)' $(EX)
+grade: ## grade EX (default: all) from SRC (default: exercises) and write results/; T=REGEX: only those tests; ALL=1: every failure in full
+	@$(HARNESS)/bin/lab-grade -s '$(SRC)' -f '$(FORMAT)' $(if $(T),-t '$(subst ','\'',$(T))') $(if $(ALL),-a) $(EX)
 
 grade-batch: ## grade every submission under SUBMISSIONS=DIR (JOBS=n at once, EX=...): one CSV, each isolated
 	@$(HARNESS)/bin/lab-grade-batch -j '$(or $(JOBS),1)' $(if $(BATCH_DOCKER),-d '$(BATCH_DOCKER)') '$(SUBMISSIONS)' $(EX)

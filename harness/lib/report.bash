@@ -337,3 +337,24 @@ lab_assert_stderr_line() {
     lab_fail "the line \"$line\" on stderr" "no such line ($(lab_describe "$name"))" "$3" \
         "$(lab_show_output "$name")"
 }
+
+# lab_keep_logs NAME SUFFIX: the logs NAME.SUFFIX* (valgrind's NAME.vg.PID,
+# helgrind's NAME.hg.PID) that a message points at, copied from $LAB_LOGS,
+# which goes when the grading ends, to $LAB_KEEP_LOGS (lab-grade sets it:
+# results/LABEL/logs/EXERCISE), in a folder of the test's; prints that
+# folder (or $LAB_LOGS when there is nowhere to keep them).  $LAB_LOGS is
+# the programs' to write: only regular files are copied, never through a
+# link (dd iflag=nofollow), and each is cut at 4 MiB.
+lab_keep_logs() {
+    local name=$1 suffix=$2 dir file
+    dir=${LAB_KEEP_LOGS:+$LAB_KEEP_LOGS/$BATS_TEST_NUMBER-$name}
+    if [[ -z $dir ]] || ! mkdir -p -- "$dir"; then
+        echo "$LAB_LOGS"
+        return 0
+    fi
+    for file in "$LAB_LOGS/$name.$suffix"*; do
+        [[ -f $file && ! -L $file ]] || continue
+        dd if="$file" of="$dir/${file##*/}" iflag=nofollow bs=64K count=64 status=none 2>/dev/null || :
+    done
+    echo "$dir"
+}

@@ -107,7 +107,7 @@ lab_assert_valgrind_clean() {
     done < <(_lab_valgrind_scan "$name")
     ((${#lines[@]} == 0)) && return 0
     lab_fail "valgrind to find no memory error and no leak" "it found:" \
-        "$2; the whole logs are $LAB_LOGS/$name.vg.* (run valgrind yourself: see the statement)" "${lines[@]}"
+        "$2; the whole logs are $(lab_keep_logs "$name" vg)/$name.vg.* (run valgrind yourself: see the statement)" "${lines[@]}"
 }
 
 # lab_assert_helgrind_clean NAME LOOK_AT: every helgrind log of NAME ends with
@@ -138,5 +138,5 @@ lab_assert_helgrind_clean() {
     ((found)) || lab_fail "helgrind logs for $name" "none were written" "$2" || return
     ((${#lines[@]} == 0)) && return 0
     lab_fail "helgrind to find no data race and no misuse of a lock" "it found:" \
-        "$2; the whole logs are $LAB_LOGS/$name.hg.*" "${lines[@]}"
+        "$2; the whole logs are $(lab_keep_logs "$name" hg)/$name.hg.*" "${lines[@]}"
 }
