@@ -58,14 +58,27 @@ image-student: ## build ipc-lab:student (no solutions), prove no layer holds sol
 	  echo "image-student: no solutions in $$layers layers of $(IMAGE_STUDENT)"
 	@$(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE_STUDENT)
 
-shell: ## open a shell in the lab container (exercises/ shared with the host; builds the image if missing)
+# CMD='make list': run that in the lab instead of a shell (without a
+# terminal, as in CI, compose runs it with -T).  Without compose (neither
+# `docker compose` nor docker-compose), plain docker run with the same
+# limits and mount.
+CMD ?=
+shell: ## open a shell in the lab container (exercises/ shared with the host; builds what is missing, base image included; CMD='...' runs that instead)
 	@$(DOCKER) image inspect $(IMAGE_LAB) >/dev/null 2>&1 || $(MAKE) --no-print-directory image
 	@cd '$(DOCKER_ROOT)' && \
+	tty=; [ -t 0 ] && [ -t 1 ] || tty=-T; \
 	if [ -n '$(DOCKER_COMPOSE)' ]; then compose='$(DOCKER_COMPOSE)'; \
 	elif $(DOCKER) compose version >/dev/null 2>&1; then compose='$(DOCKER) compose'; \
-	else compose=docker-compose; fi; \
-	case $$($$compose version --short 2>/dev/null) in 1.*) $$compose build lab;; esac; \
-	$$compose run --rm lab
+	elif command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; \
+	else compose=; fi; \
+	if [ -n "$$compose" ]; then \
+	  case $$($$compose version --short 2>/dev/null) in 1.*) $$compose build lab;; esac; \
+	  $$compose run --rm $$tty lab $(if $(CMD),bash -lc '$(subst ','\'',$(CMD))'); \
+	else \
+	  $(DOCKER) run --rm $$( [ -z "$$tty" ] && echo -it || echo -i ) $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) \
+	    --user root -v '$(DOCKER_ROOT)/exercises:/home/student/lab/exercises' \
+	    $(IMAGE_LAB) $(if $(CMD),bash -lc '$(subst ','\'',$(CMD))'); \
+	fi
 
 # The native run has proved every mutant on the same grader: in the image the
 # self-test runs every case but the mutants, of which it grades a sample, and

@@ -46,6 +46,7 @@ lab_text() {
         tampered) echo "测试结果流被篡改（评分器收到了并非 bats 写出的行）：本练习的每个测试都记 0 分。" ;;
         in-seconds) echo "用时" ;;
         cut-short) echo "其余未通过的测试只各显示一行：先修正上面第一个。make grade ALL=1 显示全部说明（results.json 中也都有）。" ;;
+        unlisted) echo "个未通过的测试没有列出（make grade ALL=1 全部列出）" ;;
         no-progress) echo "无法记录你的进度（make list、make status 会看不到这次评分），因为不能写入" ;;
         *) echo "$1" ;;
         esac
@@ -66,6 +67,7 @@ lab_text() {
         tampered) echo "the results stream was tampered with (the grader received lines that bats did not write): every test of this exercise scores 0." ;;
         in-seconds) echo "in" ;;
         cut-short) echo "the other failures are one line each: fix the first one above first. make grade ALL=1 shows every message (results.json has them all)." ;;
+        unlisted) echo "more failing test(s) not listed (make grade ALL=1 lists them all)" ;;
         no-progress) echo "cannot record your progress (make list and make status will not see this grading): cannot write" ;;
         *) echo "$1" ;;
         esac
