@@ -16,6 +16,7 @@
 #include <mqueue.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,36 +34,166 @@
 
 enum { EXIT_SYSERR = 1, EXIT_USAGE = 2 };  /* §4 */
 
-/* "posix_client: CALL: strerror text" for a failed call. */
+/* "posix_client: <message>" on stderr. */
+__attribute__((unused))
+static void msg(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", PROG);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* "posix_client: CALL: strerror text" for a failed call (§8). */
 __attribute__((unused))
 static void syserr(const char *call)
 {
-    fprintf(stderr, "%s: %s: %s\n", PROG, call, strerror(errno));
+    msg("%s: %s", call, strerror(errno));
+}
+
+/* A usage error (§2): one line saying what is wrong, then the usage line,
+ * exit 2. */
+__attribute__((unused))
+static void usage_error(const char *what)
+{
+    msg("%s", what);
+    fputs("usage: " PROG " [-n PREFIX] [-t SECONDS]\n", stderr);
+    exit(EXIT_USAGE);
+}
+
+/* Set by the SIGINT and SIGTERM handlers (§4: every way out cleans up). */
+static volatile sig_atomic_t stop_signal;
+
+struct options {
+    const char *prefix;         /* -n, DEFAULT_PREFIX */
+    int timeout;                /* -t, DEFAULT_TIMEOUT */
+};
+
+/*
+ * TODO (§2): parse -n PREFIX (as the server checks it) and -t SECONDS (an
+ * integer from 1 to 3600). An unknown option, a missing argument, a bad
+ * value, any operand: usage_error(), before anything is opened or created.
+ */
+__attribute__((unused))
+static struct options parse_args(int argc, char *argv[])
+{
+    struct options o = { DEFAULT_PREFIX, DEFAULT_TIMEOUT };
+
+    (void)argc;
+    (void)argv;
+    return o;
+}
+
+/* What the client holds; cleanup() releases whatever of it is set. */
+struct client {
+    struct options opt;
+    struct conn_area conn;      /* what we write into the area: our pid, our queues */
+    mqd_t req, resp;            /* our queues, (mqd_t)-1 until created */
+    struct conn_area *area;     /* the server's area, mapped */
+    sem_t *ready, *conn_sem;    /* PREFIX-ready, PREFIX-conn */
+    pid_t handler;              /* HPID, from the greeting */
+};
+
+/*
+ * TODO (§4 step 1, hint 1): sem_open(PREFIX-ready, 0), sem_open(PREFIX-conn,
+ * 0), shm_open(PREFIX, O_RDWR, 0), mmap() MAP_SHARED, close() the
+ * descriptor. Never O_CREAT. ENOENT: "posix_client: no server for PREFIX:
+ * NAME does not exist" (the first one missing), return -1.
+ */
+__attribute__((unused))
+static int open_server(struct client *c)
+{
+    (void)c;
+    errno = ENOSYS;
+    return -1;
 }
 
 /*
- * TODO (§2): parse -n PREFIX and -t SECONDS (1 to 3600); bad arguments: a
- * line, then "usage: posix_client [-n PREFIX] [-t SECONDS]", exit 2.
- *
- * TODO (§4): open PREFIX-ready, PREFIX-conn (sem_open without O_CREAT) and
- * PREFIX (shm_open O_RDWR, mmap): ENOENT means "no server" (hint 1).
- *
- * TODO (§3, §4): create your queues PREFIX-PID-req and PREFIX-PID-resp
- * (mq_open O_CREAT|O_EXCL, mq_maxmsg QUEUE_MAXMSG, mq_msgsize MESSAGE_MAX).
- *
- * TODO (§4): sem_timedwait(PREFIX-ready) with a deadline of SECONDS, write
- * the area, sem_post(PREFIX-conn), wait (mq_timedreceive, same bound) for
- * "hello HPID", print "posix_client: connected (handler HPID)" on stderr.
- *
- * TODO (§4, §5): one request per line of stdin, one response per line of
- * stdout; stop after disconnect or kill_server; at EOF send disconnect.
- * While waiting, check kill(HPID, 0) once a second.
- *
- * TODO (§4, §8): on every way out, mq_close() and mq_unlink() your queues,
- * munmap(), sem_close(), free getline's buffer.
+ * TODO (§3, §4 step 2): create PREFIX-PID-req and PREFIX-PID-resp with
+ * mq_open(O_CREAT | O_EXCL | O_RDWR, 0600), mq_maxmsg QUEUE_MAXMSG,
+ * mq_msgsize MESSAGE_MAX.
  */
+__attribute__((unused))
+static int create_queues(struct client *c)
+{
+    (void)c;
+    errno = ENOSYS;
+    return -1;
+}
+
+/*
+ * TODO (§4 steps 3 and 4): sem_timedwait(PREFIX-ready) with a deadline
+ * SECONDS from now (CLOCK_REALTIME); write the area; sem_post(PREFIX-conn);
+ * mq_timedreceive() the greeting "hello HPID" (SECONDS again); then
+ * "posix_client: connected (handler HPID)" on stderr. A wait that runs out:
+ * "posix_client: no server answered within SECONDS s", return -1.
+ */
+__attribute__((unused))
+static int connect_server(struct client *c)
+{
+    (void)c;
+    errno = ENOSYS;
+    return -1;
+}
+
+/*
+ * TODO (§4 step 5): send one request (len bytes, no newline, no '\0') and
+ * receive its response into text (MESSAGE_MAX + 1 bytes, '\0'-terminated).
+ * Wait in slices of LIVENESS_SECONDS (mq_timedsend, mq_timedreceive): on
+ * each ETIMEDOUT, kill(HPID, 0) failing with ESRCH means "posix_client: the
+ * server has gone away" (test errno of the wait before kill() changes it).
+ */
+__attribute__((unused))
+static int exchange(struct client *c, const char *request, size_t len, char *text)
+{
+    (void)c;
+    (void)request;
+    (void)len;
+    (void)text;
+    errno = ENOSYS;
+    return -1;
+}
+
+/*
+ * TODO (§4 step 5): getline() each line of stdin, strip its newline; longer
+ * than MESSAGE_MAX: "posix_client: line N is too long (at most 256 bytes):
+ * not sent", go on, exit 1 at the end. Otherwise exchange() it and print the
+ * response and a newline, fflush(stdout). After disconnect or kill_server
+ * answered "ok ...", stop reading. At the end of input send "disconnect",
+ * wait for "ok bye", print nothing. Return the exit status (0 or 1).
+ */
+__attribute__((unused))
+static int talk(struct client *c)
+{
+    (void)c;
+    return EXIT_SYSERR;
+}
+
+/*
+ * TODO (§4 step 6, §8): on every way out: mq_close() and mq_unlink() your
+ * queues (ENOENT is fine: your handler may have removed them), munmap() the
+ * area, sem_close() both semaphores. free() getline's buffer in talk().
+ */
+__attribute__((unused))
+static void cleanup(struct client *c)
+{
+    (void)c;
+}
+
 int main(int argc, char *argv[])
 {
+    /*
+     * TODO (§1): replace the lines below with the program, in this order:
+     *   1. opt = parse_args(argc, argv);
+     *   2. SIGINT and SIGTERM handlers (sigaction, no SA_RESTART) that set
+     *      stop_signal;
+     *   3. open_server(), create_queues(), connect_server(), talk();
+     *   4. cleanup() in every case; exit 0 after a normal end, 1 after an
+     *      error or a signal.
+     */
     (void)argc;
     (void)argv;
     fputs(PROG ": not implemented yet (see README.md)\n", stderr);

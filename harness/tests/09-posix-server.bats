@@ -104,6 +104,115 @@ assert_replies() {
     lab_assert_same_output "$name" "$BATS_TEST_TMPDIR/$name.expected" "$what" "$look"
 }
 
+# assert_no_stdout NAME LOOK_AT: the server wrote nothing on its standard
+# output (stdio buffered before a fork() is written again by every child).
+assert_no_stdout() {
+    [[ ! -s $LAB_RUN/$1.out ]] && return 0
+    lab_fail "nothing on the server's standard output" \
+        "it wrote $(wc -c <"$LAB_RUN/$1.out") bytes there: $(lab_excerpt_file "$LAB_RUN/$1.out")" "$2"
+}
+
+# waiting_for_child PID: blocked in waitpid() (wait4) or waitid().
+waiting_for_child() {
+    lab_blocked_in "$1" '*do_wait*' 61 || lab_blocked_in "$1" '*do_wait*' 247
+}
+
+# handler_of NAME: the handler's pid in client NAME's "connected" line.
+handler_of() {
+    sed -nE 's/^posix_client: connected \(handler ([0-9]+)\)$/\1/p' "$LAB_RUN/$1.err" | head -n 1
+}
+
+# The grader's stand-in client, for a connection area no posix_client
+# writes: area_writer PREFIX PID takes PREFIX-ready as a client does, makes
+# two queues (PREFIX-area-req, PREFIX-area-resp), writes PID and their names
+# into the area, posts PREFIX-conn, then waits (5 s) for PREFIX-ready again:
+# it prints "area free again" (and posts PREFIX-ready back for the next
+# client) or "area not free again" (exit 3).  Then it waits for the end of
+# its standard input, removes its queues and exits.
+build_area_writer() {
+    AREA_WRITER=$BATS_TEST_TMPDIR/area_writer
+    "${CC:-cc}" -Wall -Wextra -Werror -o "$AREA_WRITER" -x c - -lrt -pthread <<'EOF' || return
+#include <fcntl.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+struct conn_area {              /* as in posix_lab.h */
+    pid_t client_pid;
+    char req_name[256];
+    char resp_name[256];
+};
+
+static int timed_wait(sem_t *sem)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    return sem_timedwait(sem, &until);
+}
+
+int main(int argc, char *argv[])
+{
+    char ready[256], conn[256], req[256], resp[256], buf[64];
+    struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = 256 };
+    struct conn_area *area;
+    sem_t *ready_sem, *conn_sem;
+    mqd_t q1, q2;
+    int fd, status = 0;
+
+    if (argc != 3)
+        return 2;
+    snprintf(ready, sizeof ready, "%.200s-ready", argv[1]);
+    snprintf(conn, sizeof conn, "%.200s-conn", argv[1]);
+    snprintf(req, sizeof req, "%.200s-area-req", argv[1]);
+    snprintf(resp, sizeof resp, "%.200s-area-resp", argv[1]);
+    ready_sem = sem_open(ready, 0);
+    conn_sem = sem_open(conn, 0);
+    fd = shm_open(argv[1], O_RDWR, 0);
+    if (ready_sem == SEM_FAILED || conn_sem == SEM_FAILED || fd == -1) {
+        perror("area_writer: open");
+        return 1;
+    }
+    area = mmap(NULL, sizeof *area, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    q1 = mq_open(req, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    q2 = mq_open(resp, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    if (area == MAP_FAILED || q1 == (mqd_t)-1 || q2 == (mqd_t)-1) {
+        perror("area_writer: mmap/mq_open");
+        status = 1;
+    } else if (timed_wait(ready_sem) == -1) {
+        printf("area never free\n");
+        status = 3;
+    } else {
+        area->client_pid = (pid_t)atol(argv[2]);
+        memcpy(area->req_name, req, sizeof req);
+        memcpy(area->resp_name, resp, sizeof resp);
+        sem_post(conn_sem);
+        if (timed_wait(ready_sem) == -1) {
+            printf("area not free again\n");
+            status = 3;
+        } else {
+            printf("area free again\n");
+            sem_post(ready_sem);
+        }
+    }
+    fflush(stdout);
+    while (read(STDIN_FILENO, buf, sizeof buf) > 0)
+        continue;
+    mq_unlink(req);
+    mq_unlink(resp);
+    return status;
+}
+EOF
+    lab_let_program_read "$AREA_WRITER" && chmod o+x "$AREA_WRITER"
+}
+
 # points: 10
 @test "one client: add requests get the right answers, in order, and disconnect says ok bye" {
     start_server server || return
@@ -115,10 +224,12 @@ assert_replies() {
         "§5 (the requests) and §4 (the client stops reading after disconnect)" \
         "ok 5" "ok -2000000000" "ok 2000000000" "ok -7" "ok bye" || return
     lab_assert_exit client 0 "§4" || return
-    stop_server server
+    stop_server server || return
+    assert_no_stdout server \
+        "§6: every line of the server goes to stderr, with one write(); nothing to stdout (stdio output buffered before a fork() is written again by each handler)"
 }
 
-# points: 10
+# points: 5
 @test "5 clients x 100 add requests at once: every answer is correct" {
     start_server server || return
     local k
@@ -187,7 +298,7 @@ assert_replies() {
     stop_server server
 }
 
-# points: 15
+# points: 10
 @test "a client killed with SIGKILL: the server survives, its handler removes the queues and ends within 3 s" {
     start_server server || return
     spawn_connected client || return
@@ -237,22 +348,53 @@ assert_replies() {
 # points: 15
 @test "kill_server: the main process and every handler stop; nothing is left in /dev/shm or /dev/mqueue" {
     start_server server || return
+    local spid
+    spid=$(lab_pid server) || return
     spawn_connected idle || return
     local idle_handler=$HANDLER
+    spawn_connected held || return
+    local held_handler=$HANDLER
+    # This handler cannot end before it is continued: the main process must
+    # then be found waiting for it, not gone.
+    lab_signal_pid "$held_handler" STOP "the second idle client's handler" "§7" || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$held_handler" T || true
     client_run killer "add 1 2" "kill_server"
     assert_replies killer "the two responses" "§5" "ok 3" "ok server stopping" || return
     lab_assert_exit killer 0 "§4: kill_server answered \"ok ...\" ends the connection: exit 0" || return
+    local killer_handler
+    killer_handler=$(handler_of killer)
+    if ! lab_wait_until "$(lab_seconds 5)" waiting_for_child "$spid"; then
+        if lab_finished server; then
+            lab_fail "the main process waiting for each handler before it exits (one of them, pid $held_handler, stopped with SIGSTOP, had not ended)" \
+                "it exited without waiting for it: $(lab_describe server)" \
+                "§7 step 2: SIGTERM to every handler still running, then waitpid() for each one" \
+                "$(lab_show_output server)"
+        else
+            lab_fail "posix_server to stop after kill_server, and to wait (waitpid) for its handlers" \
+                "$(lab_describe server)" \
+                "§5 and §7: the handler writes a byte into the pipe and posts PREFIX-conn; the main process reads the pipe after each wake-up (hint 5), then stops every handler and waits for each" \
+                "$(lab_show_output server)"
+        fi
+        return
+    fi
+    lab_signal_pid "$held_handler" CONT "the stopped handler" "§7" || return
     lab_wait_exit server 5 ||
-        lab_fail "posix_server to exit soon after kill_server" "$(lab_describe server)" \
-            "§5 and §7: the handler writes a byte into the pipe and posts PREFIX-conn; the main process reads the pipe after each wake-up (hint 5)" \
-            "$(lab_show_output server)" || return
+        lab_fail "posix_server to exit soon once its last handler could end" "$(lab_describe server)" \
+            "§7 step 2: the SIGTERM it sent ends the handler once it runs again" "$(lab_show_output server)" || return
     lab_assert_exit server 0 "§7: after kill_server the server exits 0" || return
-    gone "$idle_handler" ||
-        lab_fail "every handler stopped before the main process exits" \
-            "the idle client's handler (pid $idle_handler) still runs" \
-            "§7: SIGTERM to every handler, then waitpid() for each" || return
+    lab_assert_stderr_line server "posix_server: kill_server received: stopping" "§7" || return
+    lab_assert_no_strays server "§7 step 2: SIGTERM to every handler still running, then waitpid() for each one" ||
+        return
+    local h
+    for h in "$idle_handler" "$held_handler" "$killer_handler"; do
+        gone "$h" ||
+            lab_fail "every handler stopped and reaped before the main process exits" \
+                "the handler $h (handlers: $idle_handler and $held_handler of the idle clients, $killer_handler of the killer) is still there" \
+                "§7: SIGTERM to every handler still running, then waitpid() for each" || return
+    done
+    assert_no_stdout server "§6: nothing goes to the server's stdout" || return
     lab_assert_no_new_ipc \
-        "no shared memory, no semaphore, no queue once the server has exited (a client still runs: its queues were removed by its handler)" \
+        "no shared memory, no semaphore, no queue once the server has exited (clients still run: their queues were removed by their handlers)" \
         "§3 and §7: shm_unlink(), sem_unlink() both, and each handler mq_unlink()s its client's queues (hint 6)"
 }
 
@@ -263,6 +405,8 @@ assert_replies() {
     local handler=$HANDLER
     stop_server server || return
     lab_assert_stderr_line server "posix_server: SIGTERM received: stopping" "§7" || return
+    lab_assert_no_strays server "§7 step 2: SIGTERM to every handler still running, then waitpid() for each one" ||
+        return
     gone "$handler" ||
         lab_fail "the handler (pid $handler) stopped and reaped before the server exits" "it still runs" \
             "§7: SIGTERM to every handler, then waitpid() for each" || return
@@ -304,6 +448,78 @@ assert_replies() {
 }
 
 # points: 5
+@test "objects that exist already (another server, a killed server's semaphore): the server refuses to start, exit 1" {
+    start_server server || return
+    lab_run second --wait 3 -- "$SERVER" -n "$PREFIX"
+    lab_assert_finished second "a second posix_server with the same PREFIX to give up at once" \
+        "§3: create the objects with O_CREAT | O_EXCL: EEXIST means another server has them" || return
+    lab_assert_exit second 1 "§3 and §8: objects that exist already: exit 1" || return
+    grep -qF -- "/dev/shm/${PREFIX#/}" "$LAB_RUN/second.err" ||
+        lab_fail "a line on stderr that names the files to remove (/dev/shm/${PREFIX#/} ...)" "none" "§3" \
+            "$(lab_show_output second)" || return
+    client_run client "add 1 2"
+    assert_replies client "the first server still serving a client: the second one removed nothing of it" \
+        "§3: a server that finds the objects there removes nothing that is not its own" "ok 3" || return
+    stop_server server || return
+
+    # A server killed with SIGKILL left its semaphore PREFIX-conn.
+    local stale=/dev/shm/sem.${PREFIX#/}-conn
+    head -c 32 /dev/zero >"$stale" && lab_give_to_program "$stale" && chmod 0600 "$stale" || return
+    lab_run restart --wait 3 -- "$SERVER" -n "$PREFIX"
+    check_refused_restart "$stale"
+    local refused=$?
+    rm -f -- "$stale"
+    ((refused == 0)) || return
+    lab_assert_no_new_ipc "nothing of the refused server left: it removes what it made itself" \
+        "§3 and §8: the objects it created before it found $stale are its own: unlink them before exit 1"
+}
+
+# check_refused_restart STALE: the server "restart" found the file STALE of
+# a killed server, refused to start, and left the file alone.
+check_refused_restart() {
+    lab_assert_finished restart "posix_server to give up at once over the semaphore a killed server left ($1)" \
+        "§3: O_CREAT | O_EXCL for every object, the semaphores too: a stale one is not yours to take over" ||
+        return
+    lab_assert_exit restart 1 "§3 and §8: an object that exists already: exit 1" || return
+    grep -qF -- "$1" "$LAB_RUN/restart.err" ||
+        lab_fail "a line on stderr that names the file to remove: $1" "none" \
+            "§3: it writes a line that says so and names the files to remove" "$(lab_show_output restart)" ||
+        return
+    [[ -e $1 ]] ||
+        lab_fail "$1 still there (a server removes nothing that is not its own)" "it was removed" "§3"
+}
+
+# points: 5
+@test "a malformed connection area is ignored: no handler for it, and the next client is served" {
+    build_area_writer ||
+        lab_fail "the grader's stand-in client built (cc)" "the build failed" "(a fault of the grader)" || return
+    start_server server || return
+    local spid children
+    spid=$(lab_pid server) || return
+    # The pid -SPID is no client (§3: a pid above 0); the queues exist.
+    lab_spawn writer --in-pipe -- "$AREA_WRITER" "$PREFIX" "-$spid" || return
+    lab_wait_output writer '^area (free again|not free again|never free)$' 8 ||
+        lab_fail "the grader's stand-in to write the area and post $PREFIX-conn" "$(lab_describe writer)" \
+            "§6: the server posts $PREFIX-ready once its objects exist" "$(lab_show_output writer)" || return
+    grep -qx 'area free again' "$LAB_RUN/writer.out" ||
+        lab_fail "$PREFIX-ready posted again after the server read an area whose pid is -$spid" \
+            "$(cat "$LAB_RUN/writer.out") within 5 s ($(lab_describe server))" \
+            "§3 and §6: an area that fails the check is ignored: the area is free again for the next client" \
+            "$(lab_show_output server)" || return
+    children=$(lab_descendants server)
+    [[ -z $children ]] ||
+        lab_fail "no handler for a connection area whose pid is -$spid" \
+            "the server forked for it: $(ps -o pid=,stat=,args= -p "${children//$'\n'/,}" | tr '\n' ';')" \
+            "§3: the server checks what it reads (a pid above 0, both names '\\0'-terminated and starting with /) and ignores an area that fails the check" ||
+        return
+    lab_close_input writer
+    lab_wait_exit writer 5 || true
+    client_run client "add 1 2"
+    assert_replies client "the next client served" "§3: an ignored area stops nothing" "ok 3" || return
+    stop_server server
+}
+
+# points: 5
 @test "valgrind (handlers traced too): no memory error, no leak, no descriptor left open" {
     start_server server --valgrind || return
     printf '%s\n' "add 1 2" "add x" "what" >"$BATS_TEST_TMPDIR/in"
@@ -314,11 +530,16 @@ assert_replies() {
     client_run killer "kill_server"
     lab_wait_exit server 5 || true
     lab_assert_exit server 0 "§7: kill_server stops the server, exit 0" || return
-    lab_assert_valgrind_clean server "§8: free what you allocate, in the main process and in each handler" || return
-    lab_assert_valgrind_clean client "§8: free getline's buffer" || return
+    # Every finding of both programs, not only the first one.
+    local failed=0
+    lab_assert_valgrind_clean server "§8: free what you allocate, in the main process and in each handler" ||
+        failed=1
+    lab_assert_valgrind_clean client "§8: free getline's buffer" || failed=1
     lab_assert_valgrind_fds server \
-        "§8: close the pipe ends, the shm descriptor after mmap, and mq_close() the queues, in the handlers too" || return
-    lab_assert_valgrind_fds client "§8: mq_close() both queues, close the shm descriptor after mmap"
+        "§8: close the pipe ends, the shm descriptor after mmap, and mq_close() the queues, in the handlers too" ||
+        failed=1
+    lab_assert_valgrind_fds client "§8: mq_close() both queues, close the shm descriptor after mmap" || failed=1
+    return "$failed"
 }
 
 # points: 5

@@ -497,6 +497,22 @@ static void close_all(struct server *sv, bool handler)
     sv->pipe_fd[0] = -1;
 }
 
+/*
+ * EEXIST on one of our names: another server runs with this PREFIX, or a
+ * killed one left the object. Say which file is in the way, and what to
+ * remove once no server of that PREFIX runs; the objects we created before
+ * are removed by the caller (unlink_names()).
+ */
+static void report_exists(const struct server *sv, const char *prefix, const char *fmt, const char *name)
+{
+    char file[NAME_SIZE + 16];
+
+    snprintf(file, sizeof file, fmt, name);
+    msg("%s exists already: another server runs with %s, or a killed one left it "
+        "(if none runs, remove its files: rm -f /dev/shm%s /dev/shm/sem.%s /dev/shm/sem.%s)",
+        file, prefix, sv->shm_name, sv->ready_name + 1, sv->conn_name + 1);
+}
+
 /* Create the area, the semaphores and the pipe. Returns 0 or -1 (reported;
  * whatever was created is removed by the caller's unlink_names()). */
 static int server_init(struct server *sv, const char *prefix)
@@ -512,9 +528,7 @@ static int server_init(struct server *sv, const char *prefix)
     fd = shm_open(sv->shm_name, O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd == -1) {
         if (errno == EEXIST)
-            msg("%s exists already: another server runs, or a killed one left it "
-                "(remove it with: rm /dev/shm%s /dev/shm/sem.%s-ready /dev/shm/sem.%s-conn)",
-                prefix, prefix, prefix + 1, prefix + 1);
+            report_exists(sv, prefix, "/dev/shm%s", prefix);
         else
             syserr("shm_open");
         return -1;
@@ -542,14 +556,20 @@ static int server_init(struct server *sv, const char *prefix)
     sv->ready = sem_open(sv->ready_name, O_CREAT | O_EXCL, 0600, 0);
     if (sv->ready == SEM_FAILED) {
         sv->ready = NULL;
-        msg("sem_open %s: %s", sv->ready_name, strerror(errno));
+        if (errno == EEXIST)
+            report_exists(sv, prefix, "/dev/shm/sem.%s", sv->ready_name + 1);
+        else
+            msg("sem_open %s: %s", sv->ready_name, strerror(errno));
         return -1;
     }
     sv->ready_created = true;
     sv->conn = sem_open(sv->conn_name, O_CREAT | O_EXCL, 0600, 0);
     if (sv->conn == SEM_FAILED) {
         sv->conn = NULL;
-        msg("sem_open %s: %s", sv->conn_name, strerror(errno));
+        if (errno == EEXIST)
+            report_exists(sv, prefix, "/dev/shm/sem.%s", sv->conn_name + 1);
+        else
+            msg("sem_open %s: %s", sv->conn_name, strerror(errno));
         return -1;
     }
     sv->conn_created = true;
