@@ -109,7 +109,7 @@ assert_replies() {
 assert_no_stdout() {
     [[ ! -s $LAB_RUN/$1.out ]] && return 0
     lab_fail "nothing on the server's standard output" \
-        "it wrote $(wc -c <"$LAB_RUN/$1.out") bytes there: $(lab_excerpt_file "$LAB_RUN/$1.out")" "$2"
+        "it wrote $(wc -c <"$LAB_RUN/$1.out") bytes there:" "$2" "$(lab_excerpt "$LAB_RUN/$1.out" 6 4)"
 }
 
 # waiting_for_child PID: blocked in waitpid() (wait4) or waitid().
