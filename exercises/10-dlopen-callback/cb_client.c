@@ -68,7 +68,8 @@ static struct cb_registry *open_registry(const char *name)
  *   sem_wait(lock); state = SLOT_FREE; sem_post(lock); sem_post(free_slots)
  *   (hint 3).
  *   Print "NAME(ARG) = RESULT (ran in pid P)" on stdout and return 0, or the
- *   error on stderr and return EXIT_CALL (§4).
+ *   error on stderr and return EXIT_CALL; CALL_STOPPED: "cb_client: the
+ *   server stopped", EXIT_SYSERR (§4).
  */
 __attribute__((unused))
 static int call(struct cb_registry *reg, const char *name, const char *arg)

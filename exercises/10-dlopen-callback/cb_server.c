@@ -100,8 +100,9 @@ static int run_call(void *plugin, const char *name, const char *arg, char *resul
  *   sem_wait(&reg->work) (EINTR: look at the flag again);
  *   under the lock, take a REGISTERED slot, mark it RUNNING, copy name and arg
  *   (bounded, NUL-terminated: never trust the shared memory);
- *   run_call() without the lock; fill in status, ran_in = getpid(), result;
- *   state = SLOT_DONE; sem_post(&slot->done).
+ *   run_call() without the lock (CALL_UNKNOWN: also print "cb_server: " and
+ *   result on stderr); fill in status, ran_in = getpid(), result; under the
+ *   lock state = SLOT_DONE; sem_post(&slot->done).
  */
 
 /*

@@ -21,6 +21,12 @@ setup() {
     SHM=$(lab_name)
 }
 
+# The slow-callback test's FIFO (GATE) is the grader's, not a leak.
+teardown() {
+    [[ -z ${GATE:-} ]] || rm -f -- "$GATE"
+    lab_teardown
+}
+
 # shm_exists NAME: the POSIX shared memory object is there.
 shm_exists() { [[ -e /dev/shm/${1#/} ]]; }
 
@@ -46,14 +52,15 @@ start_server() {
     wait_ready "$name" "$shm"
 }
 
-# call NAME [lab_run options] -- CLIENT_ARGS...: runs cb_client on $SHM.
+# call NAME [lab_run options] -- CLIENT_ARGS...: runs cb_client on $SHM (or
+# on $ON, where a test sets it).
 call() {
     local name=$1
     shift
     local -a opts=()
     while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
     shift
-    lab_run "$name" "${opts[@]}" -- "$CLIENT" -n "$SHM" "$@"
+    lab_run "$name" "${opts[@]}" -- "$CLIENT" -n "${ON:-$SHM}" "$@"
 }
 
 # server_alive NAME LOOK_AT: the server still runs (a call must never kill it).
@@ -80,11 +87,36 @@ assert_call() {
     lab_assert_same_output "$name" "$LAB_RUN/$name.expected" "the line: $line" "$3"
 }
 
-# points: 10
+# wait_line NAME LINE SECONDS [out|err] LOOK_AT: NAME prints LINE, exactly, as
+# a whole line of its stderr (or stdout) within SECONDS (a line printed just
+# after the answer it goes with is waited for, not missed).
+wait_line() {
+    local name=$1 line=$2 file="$LAB_RUN/$1.${4:-err}"
+    _lab_has_line() { grep -qxF -- "$line" "$file" 2>/dev/null; }
+    lab_wait_until "$(lab_seconds "$3")" _lab_has_line && return 0
+    lab_fail "$name to print the line \"$line\" on std${4:-err}" "no such line ($(lab_describe "$name"))" "$5" \
+        "$(lab_show_output "$name" "${4:-err}")"
+}
+
+# build_plugin NAME: compiles the C source on stdin into $LAB_WORK/libNAME.so,
+# a plugin of the grader's own for the learner's server (lazy binding in the
+# library itself: only the server's dlopen() flags decide when its symbols
+# are resolved).
+build_plugin() {
+    "${CC:-gcc}" -std=gnu17 -O2 -fPIC -shared -Wl,-z,lazy -o "$LAB_WORK/lib$1.so" -x c - \
+        >"$LAB_RUN/cc-$1.log" 2>&1 ||
+        lab_fail "the grader to build its own plugin lib$1.so" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-$1.log")"
+}
+
+# points: 5
 @test "a callback runs in the server's process: whoami returns the server's pid" {
     start_server || return
     local spid
     spid=$(lab_pid server)
+    grep -qxF "cb_server: ready on $SHM, plugin $PLUGIN (pid $spid)" "$LAB_RUN/server.out" ||
+        lab_fail "the line \"cb_server: ready on $SHM, plugin $PLUGIN (pid $spid)\" on stdout" \
+            "it printed something else" "§6 step 4: the ready line, with the server's own pid" \
+            "$(lab_show_output server out)" || return
     call who -- whoami hello
     assert_call who "whoami(hello) = $spid (ran in pid $spid)" \
         "§4 (the output line) and §5: the server calls cb_whoami itself, so getpid() is the server's pid" || return
@@ -92,9 +124,18 @@ assert_call() {
     stop_server server
 }
 
+# letters N [CHAR]: N times CHAR (default x).
+letters() {
+    local s
+    printf -v s '%*s' "$1" ''
+    printf '%s' "${s// /${2:-x}}"
+}
+
 # points: 10
 @test "the client's argument reaches the callback and the result comes back (upper, reverse, square, length)" {
-    start_server || return
+    # The longest SHMNAME there may be: 200 characters after the slash (§2).
+    ON=$SHM$(letters $((201 - ${#SHM})))
+    start_server server "$ON" || return
     local spid
     spid=$(lab_pid server)
     call up -- upper 'Hello, World 42'
@@ -106,9 +147,20 @@ assert_call() {
     assert_call sq "square(-12) = 144 (ran in pid $spid)" "§5: square" || return
     call len -- length five5
     assert_call len "length(five5) = 5 (ran in pid $spid)" "§5: length" || return
-    call seq -- -c 3 upper ab
+    call empty -- length ''
+    assert_call empty "length() = 0 (ran in pid $spid)" "§2: ARG may be empty" || return
+    # ARG at its bounds: 255 bytes, and 247 with -c (room for -1000000).
+    local arg
+    arg=$(letters 255 a)
+    call long -- length "$arg"
+    assert_call long "length($arg) = 255 (ran in pid $spid)" "§2: ARG of at most 255 bytes" || return
+    arg=$(letters 247 b)
+    call longc -- -c 1 length "$arg"
+    assert_call longc "length($arg-1) = 249 (ran in pid $spid)" "§2: ARG of at most 247 bytes with -c" || return
+    # COUNT with leading zeros is still digits only.
+    call seq -- -c 03 upper ab
     printf 'upper(ab-%s) = AB-%s (ran in pid %s)\n' 1 1 "$spid" 2 2 "$spid" 3 3 "$spid" >"$LAB_RUN/seq.expected"
-    lab_assert_exit seq 0 "§2: -c COUNT makes COUNT calls" || return
+    lab_assert_exit seq 0 "§2: -c COUNT makes COUNT calls (-c 03 is 3)" || return
     lab_assert_same_output seq "$LAB_RUN/seq.expected" "three lines, for ab-1, ab-2 and ab-3" \
         "§2: with -c COUNT, the i-th call passes ARG-i" || return
     stop_server server
@@ -127,7 +179,7 @@ holder_says() {
             "$(lab_show_output "$1")"
 }
 
-# points: 10
+# points: 5
 @test "a client looks for a FREE slot and claims it under the lock: while another process holds the lock, it waits" {
     start_server || return
     local spid cpid states slot
@@ -238,14 +290,28 @@ _clients_done_or_corrupt() {
         server_alive server "§5: an unknown name is the client's mistake; calling a NULL pointer kills the server (hint 4)" ||
             return
         lab_assert_exit "bad-$name" 3 "§4: status 3 when the server answers with an error" || return
-        grep -q "^cb_client: .*cb_$name" "$LAB_RUN/bad-$name.err" ||
-            lab_fail "a line \"cb_client: ...\" on stderr that names the symbol cb_$name (dlerror() does)" \
-                "no such line" "§4 and §5: the server puts dlerror()'s message into the slot" \
-                "$(lab_show_output "bad-$name")" || return
+        lab_assert_stderr_line "bad-$name" "cb_client: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" \
+            "§4 and §5: the server answers \"unknown callback 'NAME': \" and dlerror()'s text, which names cb_NAME" ||
+            return
         [[ ! -s $LAB_RUN/bad-$name.out ]] ||
             lab_fail "nothing on stdout for an unknown callback" "some output" "§4" \
                 "$(lab_show_output "bad-$name" out)" || return
+        wait_line server "cb_server: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" 5 err \
+            "§5: the server prints \"cb_server: \" and the same text on its own stderr" || return
     done
+    # The longest NAME (63 characters) is no usage error: the server answers it.
+    name=$(letters 63 n)
+    call longest -- "$name" 1
+    lab_assert_exit longest 3 "§2: NAME has 1 to 63 characters; §4: status 3 for an unknown callback" || return
+    lab_assert_stderr_line longest "cb_client: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" \
+        "§5: the whole name reaches the server" || return
+    # -c stops at the first call that fails, even with the largest COUNT.
+    call many -- -c 1000000 nosuch_callback x
+    lab_assert_exit many 3 "§2: -c stops at the first call that fails, with its status" || return
+    [[ $(wc -l <"$LAB_RUN/many.err") == 1 ]] ||
+        lab_fail "one line on stderr for cb_client -c 1000000 nosuch_callback x: the first call fails, and -c stops there" \
+            "$(wc -l <"$LAB_RUN/many.err") lines" "§2: -c COUNT stops at the first call that fails" \
+            "$(lab_show_output many)" || return
     call after -- whoami again
     assert_call after "whoami(again) = $spid (ran in pid $spid)" "§5: the server goes on serving after an unknown name" ||
         return
@@ -268,9 +334,10 @@ _clients_done_or_corrupt() {
     start_server || return
     local spid arg name
     spid=$(lab_pid server)
-    local -A names=([+12]=plus [" 12"]=blank ["12 "]=trailing [0x10]=hex)
-    for arg in +12 " 12" "12 " 0x10; do
-        name=${names[$arg]}
+    local -a args=(+12 " 12" "12 " 0x10 "" -) names=(plus blank trailing hex empty minus)
+    local i
+    for i in "${!args[@]}"; do
+        arg=${args[$i]} name=${names[$i]}
         call "$name" -- square "$arg"
         [[ $(lab_status "$name") == 3 ]] ||
             lab_fail "cb_client square '$arg' to fail with exit status 3: \"$arg\" is not digits with an optional -" \
@@ -284,9 +351,16 @@ _clients_done_or_corrupt() {
         lab_fail "cb_client square 3037000500 to fail with exit status 3: its square is too large for a long long" \
             "$(lab_describe large)" "§5: square (a square too large is an error) and §4 (status 3)" \
             "$(lab_show_output large out)" "$(lab_show_output large)" || return
+    call huge -- square 99999999999999999999
+    [[ $(lab_status huge) == 3 ]] ||
+        lab_fail "cb_client square 99999999999999999999 to fail with exit status 3: no long long holds it" \
+            "$(lab_describe huge)" "§5: square (strtoll() says ERANGE) and §4 (status 3)" \
+            "$(lab_show_output huge out)" "$(lab_show_output huge)" || return
     call largest -- square -3037000499
     assert_call largest "square(-3037000499) = 9223372030926249001 (ran in pid $spid)" \
         "§5: the largest square a long long holds is not an error" || return
+    call zeros -- square 007
+    assert_call zeros "square(007) = 49 (ran in pid $spid)" "§5: leading zeros are digits too" || return
     stop_server server
 }
 
@@ -310,10 +384,37 @@ _clients_done_or_corrupt() {
         lab_fail "the line \"cb_server: dlopen: $LAB_WORK/broken.so: invalid ELF header\" (dlerror()'s message)" \
             "no such line" "§6: print what dlerror() returns after dlopen() fails" \
             "$(lab_show_output broken)" || return
+    lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" "§6" || return
+
+    # A plugin that calls a function no library defines: RTLD_NOW refuses it
+    # at dlopen(); RTLD_LAZY would load it, and the first call would kill
+    # the server.
+    build_plugin unresolved <<'EOF' || return
+#include <stddef.h>
+int lab_no_such_function(const char *arg);
+int cb_whoami(const char *arg, char *result, size_t size)
+{
+    (void)result;
+    (void)size;
+    return lab_no_such_function(arg);
+}
+EOF
+    lab_spawn unresolved -- "$SERVER" -n "$SHM" -l "$LAB_WORK/libunresolved.so" || return
+    if lab_wait_output unresolved '^cb_server: ready on ' 5; then
+        lab_fail "cb_server to refuse a plugin with an unresolved symbol at dlopen() (exit status 2)" \
+            "it loaded it and said it was ready: dlopen() without RTLD_NOW resolves a function only at its first call" \
+            "§6 step 2: dlopen(PLUGIN, RTLD_NOW | RTLD_LOCAL)" "$(lab_show_output unresolved out)" || return
+    fi
+    lab_wait_exit unresolved 5 || true
+    lab_assert_exit unresolved 2 "§6 step 2: RTLD_NOW, and exit status 2 when dlopen() fails" || return
+    grep -qE "^cb_server: dlopen: .*libunresolved\.so: undefined symbol: lab_no_such_function" "$LAB_RUN/unresolved.err" ||
+        lab_fail "the line \"cb_server: dlopen: $LAB_WORK/libunresolved.so: undefined symbol: lab_no_such_function\" (dlerror()'s message)" \
+            "no such line" "§6 step 2: print what dlerror() returns after dlopen() fails" \
+            "$(lab_show_output unresolved)" || return
     lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" "§6"
 }
 
-# points: 10
+# points: 5
 @test "SIGTERM or SIGINT: the registry is removed at once, exit status 143 or 130" {
     local sig code
     for sig in TERM INT; do
@@ -326,6 +427,8 @@ _clients_done_or_corrupt() {
         lab_assert_exit "s$sig" "$code" "§7: after SIG$sig, clean up and exit 128 + $(kill -l "$sig")" || return
         lab_assert_no_new_ipc "no shared object left right after cb_server ended on SIG$sig" \
             "§7: shm_unlink(SHMNAME) before exiting (hint 5)" || return
+        lab_assert_stderr_line "s$sig" "cb_server: stopped by SIG$sig: plugin unloaded, $SHM-$sig removed" \
+            "§7 step 5: the message names the signal and the registry" || return
     done
 }
 
@@ -401,13 +504,41 @@ aslr_off() {
     stop_server two
 }
 
+# not_a_registry NAME WHAT LOOK_AT: the client NAME refused the object: a
+# line "cb_client: ..." on stderr, nothing on stdout, exit status 1.
+not_a_registry() {
+    local name=$1
+    lab_assert_finished "$name" "cb_client to refuse $2 at once" "$3" || return
+    lab_assert_exit "$name" 1 "$3" || return
+    grep -q '^cb_client: ' "$LAB_RUN/$name.err" ||
+        lab_fail "a line \"cb_client: ...\" on stderr saying what is wrong with $SHM" "no such line" "$3" \
+            "$(lab_show_output "$name")" || return
+    [[ ! -s $LAB_RUN/$name.out ]] ||
+        lab_fail "nothing on stdout" "some output" "$3" "$(lab_show_output "$name" out)"
+}
+
 # points: 5
-@test "no server: the client says so, exits 1 and creates nothing" {
+@test "no server, or an object that is not a registry: the client says so, exits 1 and creates nothing" {
     call lonely -- whoami x
     lab_assert_exit lonely 1 "§4: no registry means no server: exit status 1" || return
-    grep -q "^cb_client: .*$SHM" "$LAB_RUN/lonely.err" ||
-        lab_fail "a line \"cb_client: no server on $SHM ...\" on stderr" "no line naming $SHM" "§4" \
-            "$(lab_show_output lonely)" || return
+    lab_assert_stderr_line lonely "cb_client: no server on $SHM (shm_open: No such file or directory)" \
+        "§4 step 1: the no-server message" || return
+    lab_assert_no_new_ipc "no object created by a client" "§4: the client opens the registry without O_CREAT" || return
+
+    # An object of 0 bytes: mapping the registry's size over it and reading
+    # it would be SIGBUS (fstat() first).
+    local obj=/dev/shm/${SHM#/}
+    : >"$obj"
+    chmod 0600 "$obj"
+    lab_give_to_program "$obj"
+    call empty --wait 3 -- whoami x
+    not_a_registry empty "an object of 0 bytes" "§4 step 1: fstat() the object: one too small is an error, before mmap()" || return
+    # An object large enough, but all zeros: no CB_MAGIC, no semaphore set up.
+    head -c 65536 /dev/zero >"$obj"
+    call zeros --wait 3 -- whoami x
+    not_a_registry zeros "an object of zeros (no CB_MAGIC)" \
+        "§4 step 1: an object without the magic number is no registry: its semaphores were never set up" || return
+    rm -f -- "$obj"
     lab_assert_no_new_ipc "no object created by a client" "§4: the client opens the registry without O_CREAT"
 }
 
@@ -428,26 +559,248 @@ aslr_off() {
     done
 }
 
+# bad NAME PROGRAM ARG...: starts PROGRAM (cb_server or cb_client) with
+# those arguments, which are a usage error; usage_errors checks them all.
+bad() {
+    local name=$1 prog=$2 shown
+    shift 2
+    printf -v shown ' %q' "$@"
+    BAD+=("$name $prog$shown")
+    lab_spawn "$name" -- "$LAB_BIN/$prog" "$@"
+}
+
+# usage_errors: each program started by bad exited with status 2, printed
+# nothing on stdout, and on stderr one line saying what is wrong, then the
+# usage line.
+usage_errors() {
+    local entry name command usage
+    for entry in "${BAD[@]}"; do
+        name=${entry%% *} command=${entry#* }
+        case $command in
+        cb_server*) usage="usage: cb_server [-n SHMNAME] -l PLUGIN.so" ;;
+        *) usage="usage: cb_client [-n SHMNAME] [-c COUNT] NAME ARG" ;;
+        esac
+        lab_wait_exit "$name" 5 || true
+        lab_assert_exit "$name" 2 "§2: $command is a usage error" || return
+        [[ $(wc -l <"$LAB_RUN/$name.err") == 2 && $(tail -n 1 "$LAB_RUN/$name.err") == "$usage" ]] ||
+            lab_fail "two lines on stderr for $command: what is wrong, then exactly \"$usage\"" \
+                "something else" "§2: a usage error" "$(lab_show_output "$name")" || return
+        [[ ! -s $LAB_RUN/$name.out ]] ||
+            lab_fail "nothing on stdout for a usage error ($command)" "some output" "§2" \
+                "$(lab_show_output "$name" out)" || return
+    done
+}
+
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2, nothing created" {
-    local -a bad=("-n $SHM" "-l" "-n noslash -l $PLUGIN" "-n /a/b -l $PLUGIN" "-x -l $PLUGIN" "-l $PLUGIN extra")
-    local i args
-    for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "sbad$i" -- "$SERVER" "${args[@]}"
-        lab_assert_exit "sbad$i" 2 "§2: cb_server ${bad[$i]} is a usage error" || return
-        grep -q '^usage: cb_server' "$LAB_RUN/sbad$i.err" ||
-            lab_fail "the line \"usage: cb_server [-n SHMNAME] -l PLUGIN.so\" on stderr for: cb_server ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "sbad$i")" || return
-    done
-    bad=("whoami" "" "-c 0 whoami x" "-c x whoami x" "-n noslash whoami x" "bad-name x" "whoami x extra" "-x whoami x")
-    for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "cbad$i" -- "$CLIENT" "${args[@]}"
-        lab_assert_exit "cbad$i" 2 "§2: cb_client ${bad[$i]} is a usage error" || return
-        grep -q '^usage: cb_client' "$LAB_RUN/cbad$i.err" ||
-            lab_fail "the line \"usage: cb_client [-n SHMNAME] [-c COUNT] NAME ARG\" on stderr for: cb_client ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "cbad$i")" || return
-    done
+    local long
+    long=/$(letters 201)
+    BAD=()
+    bad s1 cb_server -n "$SHM"
+    bad s2 cb_server -l
+    bad s3 cb_server -n noslash -l "$PLUGIN"
+    bad s4 cb_server -n "$long" -l "$PLUGIN"
+    bad s5 cb_server -x -l "$PLUGIN"
+    bad s6 cb_server -l "$PLUGIN" extra
+    bad s7 cb_server -n "$SHM" -l ''
+    usage_errors || return
+
+    BAD=()
+    bad c1 cb_client whoami
+    bad c2 cb_client whoami x extra
+    bad c3 cb_client -x whoami x
+    bad c4 cb_client -n
+    bad c5 cb_client -c
+    bad c6 cb_client -n /a/b whoami x
+    bad c7 cb_client -n / whoami x
+    bad c8 cb_client -n "$long" whoami x
+    bad c9 cb_client bad-name x
+    bad c10 cb_client '' x
+    bad c11 cb_client "$(letters 64)" x
+    usage_errors || return
+
+    BAD=()
+    bad c12 cb_client -c 0 whoami x
+    bad c13 cb_client -c x whoami x
+    bad c14 cb_client -c 5x whoami x
+    bad c15 cb_client -c +5 whoami x
+    bad c16 cb_client -c 1000001 whoami x
+    bad c17 cb_client whoami "$(letters 256)"
+    bad c18 cb_client -c 2 whoami "$(letters 248)"
+    usage_errors || return
     lab_assert_no_new_ipc "no object created by a usage error" "§2: check the arguments first"
+}
+
+# points: 5
+@test "a second server on the same name: File exists, exit status 1, and the first one serves on (mode 0600)" {
+    # Under a umask of 022, a mode wider than 0600 would show.
+    LAB_PROGRAM_UMASK=0022 start_server || return
+    local spid mode
+    spid=$(lab_pid server)
+    mode=$(stat -c %a "/dev/shm/${SHM#/}")
+    [[ $mode == 600 ]] ||
+        lab_fail "the registry /dev/shm$SHM with mode 0600 (rw for its owner only)" "its mode is $mode" \
+            "§3: shm_open(SHMNAME, O_CREAT | O_EXCL | O_RDWR, 0600)" || return
+    lab_spawn second -- "$SERVER" -n "$SHM" -l "$PLUGIN" || return
+    if lab_wait_output second '^cb_server: ready on ' 5; then
+        lab_fail "a second cb_server on $SHM to be refused: the name is taken" \
+            "it said it was ready, on the registry of the first one" \
+            "§3: O_EXCL: a second server on the same name is an error, never a registry shared by accident" \
+            "$(lab_show_output second out)" || return
+    fi
+    lab_wait_exit second 5 || true
+    lab_assert_exit second 1 "§3: a second server on the same name exits 1" || return
+    lab_assert_stderr_line second "cb_server: shm_open: File exists" "§3 and §6: a failed system call's message" ||
+        return
+    shm_exists "$SHM" ||
+        lab_fail "the first server's registry /dev/shm$SHM still there" \
+            "it is gone: the second server removed a name it had not created" \
+            "§3 and §8: remove only the object you created" || return
+    call who -- whoami still
+    assert_call who "whoami(still) = $spid (ran in pid $spid)" "§3: the first server serves on" || return
+    stop_server server
+}
+
+# waiting_clients S SHMNAME: starts the server S on SHMNAME and stops it
+# (SIGSTOP); then 6 clients S1 ... S6, one after the other: S1 to S4
+# register a call each and wait for its answer, S5 and S6 wait for a free
+# slot.  Each is seen asleep in sem_wait() before the next one starts.
+waiting_clients() {
+    local server=$1 shm=$2 spid cpid i
+    start_server "$server" "$shm" || return
+    spid=$(lab_pid "$server")
+    lab_signal "$server" STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
+        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe "$server")" "" || return
+    for i in 1 2 3 4 5 6; do
+        lab_spawn "$server$i" -- "$CLIENT" -n "$shm" whoami "$server$i" || return
+        cpid=$(lab_pid "$server$i") || return
+        lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$cpid" ||
+            lab_fail "cb_client $server$i to wait in sem_wait() (for its answer, or for a free slot) while the server is stopped" \
+                "$(lab_describe "$server$i")" "§4 steps 2 and 3" "$(lab_show_output "$server$i")" || return
+    done
+}
+
+# Checks for the stopping test: 0 once every program of WAITING has ended.
+_all_ended() {
+    local name
+    for name in "${WAITING[@]}"; do
+        lab_finished "$name" || return 1
+    done
+}
+
+# points: 5
+@test "SIGTERM while clients wait for an answer or for a slot: each one ends, saying the server stopped (status 1)" {
+    # On A, 4 clients wait for their answers and 2 for a slot.  On B, the
+    # 4 clients that registered are killed (a known limit, §7: nobody gives
+    # their slots back), and the 2 that wait for a slot are woken by the
+    # server's post of free_slots and by each other.
+    waiting_clients A "$SHM-A" || return
+    waiting_clients B "$SHM-B" || return
+    local name i
+    for i in 1 2 3 4; do
+        lab_stop "B$i"
+    done
+    WAITING=(A A1 A2 A3 A4 A5 A6 B B5 B6)
+    # SIGTERM reaches each server as soon as it runs again.
+    for name in A B; do
+        lab_signal "$name" TERM || return
+        kill -CONT "$(lab_pid "$name")" 2>/dev/null || true
+    done
+    lab_wait_until "$(lab_seconds 5)" _all_ended || true
+    for name in "${WAITING[@]}"; do
+        if ! lab_finished "$name"; then
+            lab_seconds 5 >"$LAB_RUN/$name.bound"
+            _lab_note_stuck "$name"
+            lab_stop "$name"
+        fi
+    done
+    local look="§7 step 1: under the lock, set stopping, answer every REGISTERED slot with CALL_STOPPED and post its done, then post free_slots once; §4 step 2: a client that sees stopping posts lock and free_slots for the next one"
+    for name in A1 A2 A3 A4 A5 A6 B5 B6; do
+        lab_assert_finished "$name" "cb_client $name to end once the server has stopped: no client may wait for ever" \
+            "$look" || return
+        lab_assert_exit "$name" 1 "§4: CALL_STOPPED, or stopping seen under the lock: exit status 1" || return
+        lab_assert_stderr_line "$name" "cb_client: the server stopped" "§4 and §7" || return
+        [[ ! -s $LAB_RUN/$name.out ]] ||
+            lab_fail "no answer for $name: the server stops at once on SIGTERM, before it runs any call" \
+                "it printed an answer" "§7: then the server, at once, ..." "$(lab_show_output "$name" out)" || return
+    done
+    for name in A B; do
+        lab_assert_finished "$name" "cb_server $name to end after SIGTERM" "§7" || return
+        lab_assert_exit "$name" 143 "§7: exit status 128 + 15" || return
+    done
+    lab_assert_no_new_ipc "no shared object left after both servers ended on SIGTERM" "§7 step 2"
+}
+
+# points: 5
+@test "a slow callback runs without the lock: another process takes the lock and a slot meanwhile" {
+    # A plugin of the grader's: hold(FIFO) says it started (FIFO.started),
+    # then waits for a byte from the FIFO, for as long as the test wants.
+    build_plugin hold <<'EOF' || return
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int cb_hold(const char *arg, char *result, size_t size)
+{
+    char path[4096], c = '?';
+    int fd;
+
+    snprintf(path, sizeof path, "%s.started", arg);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    if (fd != -1)
+        close(fd);
+    fd = open(arg, O_RDONLY);
+    if (fd != -1) {
+        if (read(fd, &c, 1) != 1)
+            c = '?';
+        close(fd);
+    }
+    snprintf(result, size, "held until %c", c);
+    return 0;
+}
+EOF
+    local gate=$LAB_WORK/gate spid hpid states fd
+    GATE=$gate
+    mkfifo "$gate"
+    lab_give_to_program "$gate"
+    lab_spawn server -- "$SERVER" -n "$SHM" -l "$LAB_WORK/libhold.so" || return
+    wait_ready server "$SHM" || return
+    spid=$(lab_pid server)
+    lab_spawn slow -- "$CLIENT" -n "$SHM" hold "$gate" || return
+    lab_wait_while_running server 5 test -e "$gate.started" ||
+        lab_fail "cb_server to run the callback hold of the grader's plugin" "$(lab_describe server)" \
+            "§5: the call" "$(lab_show_output slow)" || return
+    # While hold() runs, the grader's cb_lockholder takes a slot and the lock.
+    lab_spawn holder --in-pipe -- "$LAB_TOOLS/cb_lockholder" -n "$SHM" || return
+    hpid=$(lab_pid holder) || return
+    _holds_or_waits() {
+        grep -qx 'holding the lock' "$LAB_RUN/holder.out" && return 0
+        lab_blocked_in_sem_wait "$hpid" && return 0
+        lab_finished holder && return 2
+        return 1
+    }
+    lab_wait_until "$(lab_seconds 5)" _holds_or_waits || true
+    grep -qx 'holding the lock' "$LAB_RUN/holder.out" ||
+        lab_fail "another process to take the registry's lock while a callback runs" \
+            "the grader's cb_lockholder waits for it ($(lab_describe holder)): the server holds the lock during the call" \
+            "§5: the callback runs without the lock held: a slow callback must not stop clients from registering" \
+            "$(lab_show_output holder)" || return
+    lab_input holder claim || return
+    holder_says holder '^(claimed slot [0-9]+|no FREE slot)$' "claim a FREE slot" || return
+    states=$(sed -n 's/^slots: //p' "$LAB_RUN/holder.out")
+    [[ $(tr ' ' '\n' <<<"$states" | sort | paste -sd ' ') == "FREE FREE FREE RUNNING" ]] ||
+        lab_fail "one slot RUNNING (the call hold runs in) and three FREE" "the slots were: $states" \
+            "§3 and §6 step 5: under the lock, the server marks the slot it takes RUNNING" || return
+    lab_input holder check || return
+    holder_says holder '^slot [0-9]+: ' "give its slot back" || return
+    lab_close_input holder
+    lab_wait_exit holder 5 || true
+    lab_assert_exit holder 0 "§3" || return
+    # Let hold() return.
+    exec {fd}<>"$gate"
+    printf 'x' >&"$fd"
+    lab_wait_exit slow 5 || true
+    exec {fd}>&-
+    assert_call slow "hold($gate) = held until x (ran in pid $spid)" "§5: the call" || return
+    stop_server server
 }

@@ -297,7 +297,7 @@ static int call(struct cb_registry *reg, const char *name, const char *arg)
         msg("%s(%s) failed: %s", name, arg, result);
         return EXIT_CALL;
     case CALL_STOPPED:
-        msg("%s", result);
+        msg("the server stopped");
         return EXIT_SYSERR;
     default:                            /* CALL_UNKNOWN */
         msg("%s", result);

@@ -345,7 +345,6 @@ static int serve_one(struct cb_registry *reg, void *plugin)
 {
     char name[CB_NAME_MAX], arg[CB_ARG_MAX], result[CB_RESULT_MAX];
     struct cb_slot *slot = NULL;
-    pid_t client;
     int status;
 
     if (lock(reg) == -1)
@@ -363,7 +362,6 @@ static int serve_one(struct cb_registry *reg, void *plugin)
         name[sizeof name - 1] = '\0';
         memcpy(arg, slot->arg, sizeof arg);
         arg[sizeof arg - 1] = '\0';
-        client = slot->client;
     }
     if (unlock(reg) == -1)
         return -1;
@@ -372,14 +370,18 @@ static int serve_one(struct cb_registry *reg, void *plugin)
 
     status = run_call(plugin, name, arg, result, sizeof result);
     if (status == CALL_UNKNOWN)
-        msg("pid %ld asked for %s", (long)client, result);
+        msg("%s", result);
 
-    /* RUNNING belongs to us: no lock needed to fill in the answer. The
-     * semaphore post publishes these writes to the client. */
+    /* The answer, then DONE under the lock, like every change of state; the
+     * post of done publishes these writes to the client. */
+    if (lock(reg) == -1)
+        return -1;
     slot->status = status;
     slot->ran_in = getpid();
     memcpy(slot->result, result, sizeof result);
     slot->state = SLOT_DONE;
+    if (unlock(reg) == -1)
+        return -1;
     if (sem_post(&slot->done) == -1) {
         syserr("sem_post");
         return -1;
