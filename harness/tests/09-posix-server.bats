@@ -216,6 +216,9 @@ EOF
 # points: 10
 @test "one client: add requests get the right answers, in order, and disconnect says ok bye" {
     start_server server || return
+    lab_assert_stderr_line server \
+        "posix_server: ready: shared memory $PREFIX, semaphores $PREFIX-ready and $PREFIX-conn" "§6 (readiness)" ||
+        return
     client_run client "add 2 3" "add -1000000000 -1000000000" "add 1000000000 1000000000" "add 0 -7" \
         "disconnect" "add 1 1"
     lab_assert_finished client "posix_client to finish after its disconnect" \
@@ -256,15 +259,27 @@ EOF
 @test "malformed requests get an error response and the connection goes on" {
     start_server server || return
     local usage="error usage: add A B (integers from -1000000000 to 1000000000)"
+    local word
+    word=$(printf 'w%.0s' {1..100})
     client_run client "add 1" "add 1 2 3" "add x 2" "add 99999999999 1" "add  1 2" "mul 2 3" "" \
-        "disconnect now" "kill_server please" "add 1 2"
+        "disconnect now" "kill_server please" "add 1000000001 1" "add 1 -1000000001" "add +1 2" "add - 1" \
+        "add" "add 1 2 " "$word 1" "add 0000000007 1" "add 1 2"
     lab_assert_finished client "posix_client to finish: every request, even a wrong one, gets a response" \
         "§5: a request the handler cannot serve gets an error response, never silence" || return
     assert_replies client "an error response for each malformed request, then the answer to add 1 2" \
         "§5 (the table of responses)" \
         "$usage" "$usage" "$usage" "$usage" "$usage" "error unknown request 'mul'" "error unknown request ''" \
-        "error usage: disconnect" "error usage: kill_server" "ok 3" || return
+        "error usage: disconnect" "error usage: kill_server" "$usage" "$usage" "$usage" "$usage" \
+        "$usage" "$usage" "error unknown request '${word:0:64}'" "ok 8" "ok 3" || return
     lab_assert_exit client 0 "§4: error responses are responses: the client exits 0" || return
+    # A NUL byte in a request, a line too long to be one.
+    { printf 'ad\0d 1 2\n'; printf 'add 1 %0252d\n' 1; printf 'add 2 2\n'; } >"$BATS_TEST_TMPDIR/bytes.in"
+    lab_run bytes --in "$BATS_TEST_TMPDIR/bytes.in" -- "$CLIENT" -n "$PREFIX"
+    assert_replies bytes "the response to the request with a NUL byte; no response to the line of 258 bytes, not sent; then ok 4" \
+        "§5 (a message with a '\\0' byte) and §4 (a line longer than 256 bytes is not sent)" \
+        "error malformed request (a NUL byte)" "ok 4" || return
+    lab_assert_stderr_line bytes "posix_client: line 2 is too long (at most 256 bytes): not sent" "§4 step 5" || return
+    lab_assert_exit bytes 1 "§4 step 5: a line too long: the client goes on, and exits 1 at the end" || return
     ! lab_finished server ||
         lab_fail "the server still running" "$(lab_describe server)" \
             "§5: a malformed request is answered, it stops nothing" "$(lab_show_output server)" || return
@@ -315,6 +330,7 @@ EOF
             "$(lab_show_output server)" || return
     assert_handler_gone "$handler" 3 \
         "§6: a handler whose client is dead ends, and the main process reaps it (hint 3, hint 4)" || return
+    lab_assert_stderr_line server "posix_server: client $cpid is gone: its queues removed" "§6" || return
     ! lab_finished server ||
         lab_fail "the server still running after its client was killed" "$(lab_describe server)" \
             "§6: a dead client ends its handler only" "$(lab_show_output server)" || return
@@ -419,9 +435,8 @@ EOF
     lab_assert_finished none "posix_client to give up at once when there is no server" \
         "§4: sem_open() and shm_open() without O_CREAT fail with ENOENT (hint 1)" || return
     lab_assert_exit none 1 "§4: no server: exit 1" || return
-    grep -qE "^posix_client: no server for $PREFIX: " "$LAB_RUN/none.err" ||
-        lab_fail "the line \"posix_client: no server for $PREFIX: NAME does not exist\" on stderr" \
-            "no such line" "§4" "$(lab_show_output none)" || return
+    lab_assert_stderr_line none "posix_client: no server for $PREFIX: $PREFIX-ready does not exist" \
+        "§4 step 1: NAME is the first object missing, PREFIX-ready opened first" || return
     lab_assert_no_new_ipc "no object created by a client that found no server" \
         "§4: open the server's objects before creating your queues, never with O_CREAT" || return
 
@@ -450,6 +465,18 @@ EOF
 # points: 5
 @test "objects that exist already (another server, a killed server's semaphore): the server refuses to start, exit 1" {
     start_server server || return
+    local f
+    for f in "/dev/shm/${PREFIX#/}" "/dev/shm/sem.${PREFIX#/}-ready" "/dev/shm/sem.${PREFIX#/}-conn"; do
+        [[ -e $f ]] ||
+            lab_fail "$f while the server runs" "no such file" "§3 (the names; in /dev/shm a semaphore /NAME is sem.NAME)" ||
+            return
+        [[ $(stat -c %a "$f") == 600 ]] ||
+            lab_fail "$f of mode 0600" "mode $(stat -c %a "$f")" "§3: O_CREAT | O_EXCL, mode 0600" || return
+    done
+    # sizeof(struct conn_area): a pid_t and two names of NAME_SIZE bytes.
+    [[ $(stat -c %s "/dev/shm/${PREFIX#/}") == 516 ]] ||
+        lab_fail "the connection area of sizeof(struct conn_area) = 516 bytes" \
+            "$(stat -c %s "/dev/shm/${PREFIX#/}") bytes" "§3: ftruncate() to sizeof(struct conn_area)" || return
     lab_run second --wait 3 -- "$SERVER" -n "$PREFIX"
     lab_assert_finished second "a second posix_server with the same PREFIX to give up at once" \
         "§3: create the objects with O_CREAT | O_EXCL: EEXIST means another server has them" || return
@@ -460,7 +487,10 @@ EOF
     client_run client "add 1 2"
     assert_replies client "the first server still serving a client: the second one removed nothing of it" \
         "§3: a server that finds the objects there removes nothing that is not its own" "ok 3" || return
-    stop_server server || return
+    lab_stop_gracefully server INT 0 posix_server \
+        "§7: no SA_RESTART, so sem_wait() fails with EINTR and the loop sees the flag (hint 5)" \
+        "§7: after SIGINT the server exits 0" || return
+    lab_assert_stderr_line server "posix_server: SIGINT received: stopping" "§7" || return
 
     # A server killed with SIGKILL left its semaphore PREFIX-conn.
     local stale=/dev/shm/sem.${PREFIX#/}-conn
@@ -542,9 +572,21 @@ check_refused_restart() {
     return "$failed"
 }
 
+# assert_usage NAME USAGE COMMAND: NAME's stderr is one line that says what
+# is wrong, then exactly USAGE.
+assert_usage() {
+    local lines
+    lines=$(wc -l <"$LAB_RUN/$1.err")
+    [[ $lines == 2 && $(sed -n 2p "$LAB_RUN/$1.err") == "$2" && $(sed -n 1p "$LAB_RUN/$1.err") != "$2" ]] && return 0
+    lab_fail "for: $3, on stderr one line that says what is wrong, then exactly \"$2\"" \
+        "$lines line(s)" "§2" "$(lab_show_output "$1")"
+}
+
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
-    local -a bad=("-x" "extra" "-n" "-n noslash" "-n /two/slashes" "-n /")
+    local long
+    long=/$(printf 'a%.0s' {1..200})
+    local -a bad=("-x" "extra" "-n" "-n noslash" "-n /two/slashes" "-n /" "-n $long")
     local i name
     local -a args
     for i in "${!bad[@]}"; do
@@ -552,19 +594,15 @@ check_refused_restart() {
         name=server$i
         lab_run "$name" -- "$SERVER" "${args[@]}"
         lab_assert_exit "$name" 2 "§2: posix_server ${bad[$i]} is a usage error" || return
-        grep -q '^usage: posix_server' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: posix_server [-n PREFIX]\" on stderr for: posix_server ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        assert_usage "$name" "usage: posix_server [-n PREFIX]" "posix_server ${bad[$i]}" || return
     done
-    local -a cbad=("-x" "-t 0" "-t abc" "-t" "-n bad" "extra")
+    local -a cbad=("-x" "-t 0" "-t abc" "-t" "-n bad" "extra" "-t 3601" "-n /two/slashes" "-n $long")
     for i in "${!cbad[@]}"; do
         read -ra args <<<"${cbad[$i]}"
         name=client$i
         lab_run "$name" -- "$CLIENT" "${args[@]}"
         lab_assert_exit "$name" 2 "§2: posix_client ${cbad[$i]} is a usage error" || return
-        grep -q '^usage: posix_client' "$LAB_RUN/$name.err" ||
-            lab_fail "the line \"usage: posix_client [-n PREFIX] [-t SECONDS]\" on stderr for: posix_client ${cbad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "$name")" || return
+        assert_usage "$name" "usage: posix_client [-n PREFIX] [-t SECONDS]" "posix_client ${cbad[$i]}" || return
     done
     lab_assert_no_new_ipc "no object created for bad arguments" "§2: check the arguments first"
 }

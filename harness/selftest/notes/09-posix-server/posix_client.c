@@ -139,35 +139,39 @@ static int request(const char *text, size_t len, char *rsp)
 
 static int handle_command(void)
 {
-    char line[MESSAGE_MAX + 2], rsp[MESSAGE_MAX + 1];
+    char rsp[MESSAGE_MAX + 1];
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t len;
     long lineno = 0;
     int status = 0;
 
-    while (fgets(line, sizeof line, stdin) != NULL) {
-        size_t len = strlen(line);
-
+    while ((len = getline(&line, &size, stdin)) != -1) {
         lineno++;
-        if (len > 0 && line[len - 1] == '\n') {
+        if (len > 0 && line[len - 1] == '\n')
             line[--len] = '\0';
-        } else if (len > MESSAGE_MAX) {
-            int c;
-
+        if (len > MESSAGE_MAX) {
             log_warning("line %ld is too long (at most %d bytes): not sent\n", lineno, MESSAGE_MAX);
-            while ((c = getchar()) != EOF && c != '\n')
-                continue;
             status = 1;
             continue;
         }
-        if (request(line, len, rsp))
-            return 1;
+        if (request(line, (size_t)len, rsp)) {
+            status = 1;
+            break;
+        }
         printf("%s\n", rsp);
         fflush(stdout);
         if ((strcmp(line, "disconnect") == 0 || strcmp(line, "kill_server") == 0) &&
-            strncmp(rsp, "ok", 2) == 0)
+            strncmp(rsp, "ok", 2) == 0) {
+            free(line);
             return status;
+        }
     }
-    if (request("disconnect", strlen("disconnect"), rsp))
-        return 1;
+    free(line);
+    if (status == 0 || len == -1) {
+        if (request("disconnect", strlen("disconnect"), rsp))
+            return 1;
+    }
     return status;
 }
 
