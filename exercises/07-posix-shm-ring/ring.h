@@ -2,8 +2,9 @@
  * ring.h - what ring_producer and ring_consumer share: the layout of the ring
  * in the POSIX shared memory object, and the helpers in ring_common.c.
  *
- * The statement is README.md in this folder (§4: the layout). Keep this
- * header as it is: the grader does not read it, but both programs must agree.
+ * The statement is README.md in this folder (§4: the layout). Add your own
+ * declarations if you like, but keep struct ring_header and the constants as
+ * they are: the grader reads the header of a ring a producer left.
  */
 #ifndef RING_H
 #define RING_H

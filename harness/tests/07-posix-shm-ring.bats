@@ -68,6 +68,92 @@ assert_ends() {
     lab_assert_exit "$name" "$3" "$5"
 }
 
+# consumer_to_reader SCRIPT: the consumer (cons) writes into a FIFO that a
+# reader (bash -c SCRIPT, the FIFO open on its fd 9) reads, and the producer
+# (prod) copies the 100 MB input.
+consumer_to_reader() {
+    local fifo=$LAB_LOGS/output.fifo
+    mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
+    lab_spawn reader -- bash -c "exec 9<\"\$1\" && $1" _ "$fifo" || return
+    start_consumer cons --out "$fifo" || return
+    lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
+}
+
+# assert_ends_input_open NAME SECONDS CODE EXPECTED LOOK_AT: as assert_ends,
+# but NAME (spawned with --in-pipe) must end while its input is still open:
+# lab_wait_exit closes it, and the end of the input would end a read() that
+# the signal failed to interrupt.
+assert_ends_input_open() {
+    lab_wait_until "$(lab_seconds "$2" "$(lab_scale_of "$1")")" lab_finished "$1" ||
+        lab_fail "$4" "$(lab_describe "$1"), its input still open" "$5" "$(lab_show_output "$1")" || return
+    assert_ends "$@"
+}
+
+# assert_names_stay NAME WHY: the object NAME and its semaphore are both still there.
+assert_names_stay() {
+    local gone=""
+    shm_exists "$1" || gone+=" /dev/shm/${1#/}"
+    sem_exists "$1" || gone+=" /dev/shm/sem.${1#/}"
+    [[ -z $gone ]] ||
+        lab_fail "the first producer's object and semaphore to stay: $2" "gone:$gone" \
+            "§3: a producer that met File exists removes nothing (shm_unlink, sem_unlink are not its to call)"
+}
+
+# assert_default_header NAME: the object NAME is a ring of the default size,
+# its header as ring.h lays it out (magic, slots, chunk, data_offset).
+assert_default_header() {
+    local obj=/dev/shm/${1#/} size want header
+    # ring_size(16, 65536): the header and 16 lengths fit in the first page.
+    want=$((4096 + 16 * 65536))
+    size=$(stat -c %s "$obj") || return
+    [[ $size == "$want" ]] ||
+        lab_fail "the object $obj of ring_size(16, 65536) = $want bytes (the default SLOTS and CHUNK)" \
+            "it has $size bytes" "§2: default SLOTS 16, CHUNK 65536; §4: ftruncate(fd, ring_size(slots, chunk))" || return
+    header=$(od -An -tu4 -N16 "$obj" | xargs)
+    [[ $header == "$((0x474e4952)) 16 65536 4096" ]] ||
+        lab_fail "the header's first four fields (magic, slots, chunk, data_offset) to be $((0x474e4952)) 16 65536 4096" \
+            "they are: $header" "§4: struct ring_header as ring.h has it, kept as it is"
+}
+
+# not_a_ring CASE WHAT DAMAGE...: a producer leaves a ring of 2 slots of 4096
+# bytes, DAMAGE FILE makes it WHAT, and the consumer refuses it at once.
+not_a_ring() {
+    local case=$1 what=$2 obj
+    shift 2
+    RING=$(lab_name "$case")
+    obj=/dev/shm/${RING#/}
+    lab_run "prod-$case" --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING" -s 2 -c 4096
+    lab_assert_exit "prod-$case" 0 "§3: a producer whose input fits in the ring exits 0 without waiting" || return
+    shm_exists "$RING" ||
+        lab_fail "the object $obj to stay for the consumer" "it is gone" "§3" || return
+    "$@" "$obj" || return
+    lab_run "cons-$case" --wait 5 -- "$CONS" -n "$RING"
+    lab_assert_exit "cons-$case" 1 "§4: $what is not a ring: a message and exit 1, no crash, no hang" || return
+    lab_assert_stderr_line "cons-$case" "ring_consumer: $RING is not a ring set up by ring_producer" \
+        "§4: check the object's size first, then the header ($what)" || return
+    # The test's own damage: whatever the consumer left is removed here.
+    rm -f -- "$obj" "/dev/shm/sem.${RING#/}"
+}
+
+# zero_object FILE / zero_data_offset FILE: the ring's bytes all zero / its data_offset 0.
+zero_object() { head -c "$(stat -c %s "$1")" /dev/zero | dd of="$1" conv=notrunc status=none; }
+zero_data_offset() { head -c 4 /dev/zero | dd of="$1" bs=1 seek=12 conv=notrunc status=none; }
+
+# assert_usage_error NAME PROGRAM ARGS USAGE: PROGRAM with ARGS (separated
+# by "|") exits 2, with two lines on stderr, what is wrong and then USAGE,
+# and nothing on stdout (§2).
+assert_usage_error() {
+    local name=$1 prog=$2 shown=${3//|/ } usage=$4 lines
+    local -a args
+    IFS='|' read -ra args <<<"$3"
+    lab_run "$name" --in "$BATS_FILE_TMPDIR/small" -- "$prog" "${args[@]}"
+    lab_assert_exit "$name" 2 "§2: ${prog##*/} $shown is a usage error" || return
+    lines=$(wc -l <"$LAB_RUN/$name.err")
+    [[ $lines == 2 && $(tail -n 1 "$LAB_RUN/$name.err") == "$usage" && ! -s $LAB_RUN/$name.out ]] ||
+        lab_fail "for: ${prog##*/} $shown, on stderr one line saying what is wrong, then exactly \"$usage\"; nothing on stdout" \
+            "$lines lines on stderr, $(stat -c %s "$LAB_RUN/$name.out") bytes on stdout" "§2" "$(lab_show_output "$name")"
+}
+
 # transfer INPUT SECONDS [PRODUCER ARGS...]: consumer first, then the
 # producer; both exit 0 and the output is the input, byte for byte. The
 # spawns are named cons$TAG and prod$TAG.
@@ -84,14 +170,14 @@ transfer() {
         "§4: slot i, then slot (i + 1) % SLOTS; both sides wrap around at the same place (hint 4)"
 }
 
-# points: 10
+# points: 8
 @test "consumer first, then producer: a small file arrives byte-exact" {
     transfer small 5 || return
     lab_assert_no_new_ipc "no object and no semaphore left once both have ended" \
         "§5: the consumer removes both names (shm_unlink, sem_unlink) once it has mapped the ring"
 }
 
-# points: 10
+# points: 8
 @test "producer first: it may end before the consumer starts, which still gets everything" {
     lab_run prod --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
     lab_assert_exit prod 0 \
@@ -100,9 +186,29 @@ transfer() {
     shm_exists "$RING" ||
         lab_fail "the object $RING (/dev/shm/${RING#/}) to stay for the consumer" "it is gone" \
             "§3 and §5: only the consumer removes the names (once it has mapped the object)" || return
+    sem_exists "$RING" ||
+        lab_fail "the semaphore $RING (/dev/shm/sem.${RING#/}) to stay, posted, for the consumer" "it is gone" \
+            "§3 and §5: only the consumer removes the names (once it has mapped the object)" || return
+    assert_default_header "$RING" || return
     lab_run cons -- "$CONS" -n "$RING"
     lab_assert_exit cons 0 "§3: the semaphore was posted: sem_wait() returns at once" || return
     lab_assert_same_output cons "$BATS_FILE_TMPDIR/small" "the producer's input, byte for byte" "§3 and §4"
+}
+
+# points: 4
+@test "producer first, more input than the ring holds: it waits for a free slot until the consumer comes" {
+    lab_spawn prod --in "$BATS_FILE_TMPDIR/mid" -- "$PROD" -n "$RING" -s 3 -c 4093
+    wait_until_blocked prod "fill its 3 slots, then wait in sem_wait() for a free slot (no consumer yet)" \
+        lab_blocked_in_sem_wait "§3: a producer whose input does not fit waits for a free slot until a consumer comes" ||
+        return
+    # The semaphore is posted already: the consumer may be done before a look at /dev/shm.
+    lab_spawn cons --max-output 200000000 -- "$CONS" -n "$RING"
+    assert_ends prod 10 0 "ring_producer to put the rest of its input in once the consumer came, and exit 0" \
+        "§3: post the named semaphore as soon as the ring is set up, before the first read()" || return
+    assert_ends cons 10 0 "ring_consumer, started second, to write everything out and exit 0" "§3 and §4" || return
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/mid" "the producer's input, byte for byte (5000000 bytes)" \
+        "§3 and §4: the consumer starts at slot 0, where the producer started" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once both have ended" "§5"
 }
 
 # points: 5
@@ -110,13 +216,19 @@ transfer() {
     transfer empty 5
 }
 
-# points: 10
+# points: 8
 @test "100 MB arrive byte-exact (and 5 MB through a 3-slot ring of 4093-byte chunks)" {
     transfer big 20 || return
     TAG=2 transfer mid 20 -s 3 -c 4093
 }
 
-# points: 10
+# points: 2
+@test "the largest rings are accepted: 1024 slots of 16 KiB, 16 slots of 1 MiB (16 MiB)" {
+    TAG=1 transfer mid 20 -s 1024 -c 16384 || return
+    TAG=2 transfer mid 20 -s 16 -c 1048576
+}
+
+# points: 8
 @test "the data goes through a MAP_SHARED mapping of /dev/shm/NAME, not a pipe or a file (strace)" {
     local calls=openat,mmap,read,write,pipe,pipe2,mknodat,socketpair
     start_consumer cons --strace "$calls" || return
@@ -153,6 +265,45 @@ transfer() {
             "§1 and §4: write() straight from the slot; no pipe, no temporary file"
 }
 
+# points: 4
+@test "a second producer, or a left-over object, on the name: shm_open fails with File exists and nothing is removed" {
+    lab_run first --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
+    lab_assert_exit first 0 "§3: a producer whose input fits in the ring exits 0 without waiting" || return
+    lab_run second --in "$BATS_FILE_TMPDIR/empty" -- "$PROD" -n "$RING"
+    lab_assert_exit second 1 "§3: shm_open(NAME, O_CREAT | O_EXCL | O_RDWR, 0600): the object of the first producer exists" ||
+        return
+    lab_assert_stderr_line second "ring_producer: shm_open: File exists" "§3 and §8" || return
+    assert_names_stay "$RING" "the second producer met File exists" || return
+    lab_run cons -- "$CONS" -n "$RING"
+    lab_assert_exit cons 0 "§3: the first producer's ring, intact, posted" || return
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/small" "the first producer's input, byte for byte" \
+        "§3: the second producer touches nothing of the first's" || return
+
+    # An object left over by a killed run, with no semaphore: the same error.
+    local name obj
+    name=$(lab_name leftover)
+    obj=/dev/shm/${name#/}
+    head -c 4096 /dev/zero >"$obj" && lab_give_to_program "$obj" || return
+    lab_run third --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$name"
+    lab_assert_exit third 1 "§3: O_EXCL: an object left over under the name is an error" || return
+    lab_assert_stderr_line third "ring_producer: shm_open: File exists" "§3 and §8" || return
+    [[ -e $obj && $(stat -c %s "$obj") == 4096 ]] ||
+        lab_fail "the left-over object $obj to stay as it was (4096 bytes)" \
+            "$([[ -e $obj ]] && echo "it has $(stat -c %s "$obj") bytes" || echo "it is gone")" \
+            "§3: the producer that met File exists removes nothing and changes nothing" || return
+    # What was there is the test's own: removed here (the semaphore may be the producer's).
+    rm -f -- "$obj" "/dev/shm/sem.${name#/}"
+}
+
+# points: 3
+@test "an object that is not a ring (foreign, too small, wrong size): the consumer says so and exits 1" {
+    not_a_ring empty "an empty object" truncate -s 0 || return
+    not_a_ring small "an object of 10 bytes, less than the header" truncate -s 10 || return
+    not_a_ring zeros "an object of zeros (no magic)" zero_object || return
+    not_a_ring bigger "a ring with one page more than ring_size(slots, chunk)" truncate -s +4096 || return
+    not_a_ring offset "a ring whose data_offset is 0" zero_data_offset
+}
+
 # points: 5
 @test "SIGINT to the producer in the middle: both end, and nothing is left in /dev/shm" {
     start_consumer cons || return
@@ -164,7 +315,7 @@ transfer() {
             "$(lab_show_output cons out)" "$(lab_show_output prod)" || return
     wait_until_blocked prod "wait in read() for more input" blocked_in_read "§4" || return
     lab_signal prod INT
-    assert_ends prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
+    assert_ends_input_open prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
         "§6: no SA_RESTART, so the blocked read() returns EINTR (hint 5)" || return
     lab_assert_stderr_line prod "ring_producer: interrupted by SIGINT" "§6" || return
     assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer quit" \
@@ -206,15 +357,11 @@ transfer() {
     lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
 }
 
-# points: 10
+# points: 8
 @test "SIGINT to the consumer in the middle: the producer waiting for a free slot ends too" {
     # The consumer's output goes to a reader that stops itself: the consumer
     # blocks in write(), the ring fills up, the producer waits for a free slot.
-    local fifo=$LAB_LOGS/output.fifo
-    mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
-    lab_spawn reader -- bash -c 'exec 9<"$1" && kill -STOP $$ && exec cat <&9 >/dev/null' _ "$fifo"
-    start_consumer cons --out "$fifo" || return
-    lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
+    consumer_to_reader 'kill -STOP $$ && exec cat <&9 >/dev/null' || return
     wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" lab_blocked_in_sem_wait \
         "§4: sem_wait() on free_slots" || return
     lab_signal cons INT
@@ -227,12 +374,28 @@ transfer() {
     lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
 }
 
-# points: 10
+# points: 3
+@test "the consumer's reader goes away: write() fails with EPIPE, and both programs end with status 1" {
+    # The consumer's output goes to a reader that takes 100000 bytes and
+    # exits: the next write() of the consumer finds no reader.
+    consumer_to_reader 'exec head -c 100000 <&9 >/dev/null' || return
+    assert_ends cons 5 1 "ring_consumer to exit 1 once its reader has gone (write() fails with EPIPE)" \
+        "§6: ignore SIGPIPE, so that write() fails with EPIPE instead of killing the consumer; give up as for a signal" ||
+        return
+    lab_assert_stderr_line cons "ring_consumer: write: Broken pipe" "§6 and §8: PROGRAM: CALL: strerror text" || return
+    assert_ends prod 5 1 "ring_producer, which waits for a free slot, to exit 1 soon after the consumer gave up" \
+        "§6: the consumer that cannot write sets quit and posts free_slots, as for a signal (hint 5)" || return
+    lab_assert_stderr_line prod "ring_producer: the consumer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
+}
+
+# points: 8
 @test "a side still waiting for its partner removes the names on SIGTERM or SIGINT" {
     start_consumer cons || return
     wait_until_blocked cons "wait in sem_wait() for a producer" lab_blocked_in_sem_wait "§3" || return
     lab_signal cons TERM
     assert_ends cons 5 143 "ring_consumer to exit 143 soon after SIGTERM" "§6" || return
+    lab_assert_stderr_line cons "ring_consumer: interrupted by SIGTERM" "§6" || return
     lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" \
         "§6: a consumer still waiting removes the semaphore (sem_unlink): it may have created it" || return
 
@@ -242,12 +405,13 @@ transfer() {
             "$(lab_show_output prod)" || return
     wait_until_blocked prod "wait in read() for input" blocked_in_read "§4" || return
     lab_signal prod INT
-    assert_ends prod 5 130 "ring_producer to exit 130 soon after SIGINT" "§6" || return
+    assert_ends_input_open prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
+        "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
     lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
         "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine"
 }
 
-# points: 5
+# points: 4
 @test "both names are gone as soon as the consumer has mapped the ring (even SIGKILL leaves nothing)" {
     start_consumer cons || return
     lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
@@ -265,7 +429,7 @@ transfer() {
     lab_signal cons KILL
 }
 
-# points: 10
+# points: 7
 @test "100 MB go at least 1.3 times as fast through the ring as through a pipe (one CPU)" {
     # Both sides on one CPU (taskset), so that each wake-up costs the same
     # in both runs. Best of 3 for each, interleaved: other programs may load
@@ -315,25 +479,20 @@ transfer() {
 
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2, nothing created" {
-    local -a bad=("-s 0" "-s 1025" "-s x" "-c 0" "-c 1048577" "-c 12k" "-s 1024 -c 65536" "-n noslash"
-        "-n /a/b" "-n /" "-x" "-s" "extra")
-    local i args
+    # Each case is its arguments, separated by "|" (an argument may hold a
+    # blank). The test's own NAME comes first where the case is not about
+    # the name: a program that takes the case creates nothing of others'.
+    local n="-n|$RING"
+    local -a bad=("$n|-s|0" "$n|-s|1025" "$n|-s|x" "$n|-s|+5" "$n|-s|-1" "$n|-s| 5" "$n|-c|0" "$n|-c|1048577"
+        "$n|-c|12k" "$n|-c|5 " "$n|-s|1024|-c|65536" "$n|-s|17|-c|1048576" "-n|noslash" "-n|/a/b" "-n|/" "$n|-x"
+        "$n|-s" "$n|extra")
+    local i
     for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "bad$i" --in "$BATS_FILE_TMPDIR/small" -- "$PROD" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§2: ring_producer ${bad[$i]} is a usage error" || return
-        grep -q '^usage: ring_producer' "$LAB_RUN/bad$i.err" ||
-            lab_fail "the line \"usage: ring_producer [-n NAME] [-s SLOTS] [-c CHUNK]\" on stderr for: ring_producer ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "bad$i")" || return
+        assert_usage_error "bad$i" "$PROD" "${bad[$i]}" "usage: ring_producer [-n NAME] [-s SLOTS] [-c CHUNK]" || return
     done
-    bad=("-n noslash" "-n /a/b" "-x" "-n" "extra")
+    bad=("-n|noslash" "-n|/a/b" "$n|-x" "-n" "$n|extra" "$n|-s|4" "$n|-c|4096")
     for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "cbad$i" -- "$CONS" "${args[@]}"
-        lab_assert_exit "cbad$i" 2 "§2: ring_consumer ${bad[$i]} is a usage error" || return
-        grep -q '^usage: ring_consumer' "$LAB_RUN/cbad$i.err" ||
-            lab_fail "the line \"usage: ring_consumer [-n NAME]\" on stderr for: ring_consumer ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "cbad$i")" || return
+        assert_usage_error "cbad$i" "$CONS" "${bad[$i]}" "usage: ring_consumer [-n NAME]" || return
     done
     lab_assert_no_new_ipc "no object and no semaphore created by a usage error" "§2: check the arguments first"
 }

@@ -97,7 +97,7 @@ static struct ring_header *map_ring(const char *name, size_t *size)
     }
     *size = (size_t)st.st_size;
     if (*size < sizeof(struct ring_header)) {
-        ring_msg("%s is not a ring (%zu bytes)", name, *size);
+        ring_msg("%s is not a ring set up by ring_producer", name);   /* too small */
         close(fd);
         return NULL;
     }
