@@ -278,6 +278,19 @@ _clients_done_or_corrupt() {
 
 # points: 5
 @test "an unknown callback: the client gets an error naming it, and the server keeps serving" {
+    # The plugin exports the six callbacks, and nothing else of plugin.c
+    # (the loader's and the toolchain's own names begin with _).
+    local exported missing="" others cb
+    exported=$(nm -D --defined-only "$PLUGIN" 2>&1 | awk 'NF == 3 && $3 !~ /^_/ { print $3 }')
+    for cb in whoami upper reverse square length address; do
+        grep -qx "cb_$cb" <<<"$exported" || missing+=" cb_$cb"
+    done
+    others=$(grep -v '^cb_' <<<"$exported" | paste -sd ' ')
+    [[ -z $missing && -z $others ]] ||
+        lab_fail "libplugin.so to export cb_whoami, cb_upper, cb_reverse, cb_square, cb_length and cb_address, and nothing else of plugin.c" \
+            "${missing:+missing:$missing}${missing:+${others:+; }}${others:+also exported: $others}" \
+            "§5: each callback NAME is a function cb_NAME; everything else in plugin.c is static (nm -D --defined-only libplugin.so)" ||
+        return
     start_server || return
     local spid name
     spid=$(lab_pid server)
