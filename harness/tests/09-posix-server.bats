@@ -310,6 +310,15 @@ EOF
     client_run after "add 1 1"
     assert_replies after "a new client served after the disconnect" \
         "§3: the area is free again (PREFIX-ready posted after each connection)" "ok 2" || return
+    # Its input ended without a disconnect line: the client says it itself.
+    local after_pid after_handler
+    after_pid=$(lab_pid after) && after_handler=$(handler_of after) || return
+    assert_handler_gone "$after_handler" 3 "§4 step 5: at the end of its input the client sends disconnect" ||
+        return
+    ! grep -qF "posix_server: client $after_pid is gone" "$LAB_RUN/server.err" ||
+        lab_fail "the handler of a client whose input ended to end by the client's disconnect" \
+            "it found its client dead (\"client $after_pid is gone\"): the client ended without a word" \
+            "§4 step 5: at the end of its input the client sends disconnect itself and waits for ok bye" || return
     stop_server server
 }
 
