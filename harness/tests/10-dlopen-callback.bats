@@ -443,6 +443,21 @@ EOF
         lab_assert_stderr_line "s$sig" "cb_server: stopped by SIG$sig: plugin unloaded, $SHM-$sig removed" \
             "§7 step 5: the message names the signal and the registry" || return
     done
+    # SIGTERM while the server creates the registry: strace delivers it as
+    # shm_open() enters openat(). The handler is installed by then (§6 step
+    # 3), so the server stops as cleanly, without waiting for a call first.
+    local early=$SHM-early
+    lab_spawn early --inject openat:signal=SIGTERM --trace-path "/dev/shm$early" -- \
+        "$SERVER" -n "$early" -l "$PLUGIN" || return
+    lab_wait_exit early 5 || true
+    [[ $(lab_field early result) == exited && $(lab_status early) == 143 ]] ||
+        lab_fail "cb_server to exit 143 by itself after a SIGTERM that came while it created the registry (at its shm_open())" \
+            "$(lab_describe early)" \
+            "§6 steps 3 and 4: install the handler before the registry is created; §7: a signal before sem_wait() is not lost" \
+            "$(lab_show_output early)" || return
+    lab_assert_no_new_ipc "no shared object left after a SIGTERM during the set-up" \
+        "§6 step 3 and §7: the handler is there before the registry, and the stop removes it" || return
+    lab_assert_stderr_line early "cb_server: stopped by SIGTERM: plugin unloaded, $early removed" "§7 step 5"
 }
 
 # points: 5
