@@ -89,6 +89,13 @@ assert_ends_input_open() {
     assert_ends "$@"
 }
 
+# long_name N: the test's own NAME, made N characters long after its slash.
+long_name() {
+    local name
+    name=$(lab_name)
+    printf '%s%s\n' "$name" "$(head -c $(($1 + 1 - ${#name})) /dev/zero | tr '\0' x)"
+}
+
 # assert_names_stay NAME WHY: the object NAME and its semaphore are both still there.
 assert_names_stay() {
     local gone=""
@@ -223,9 +230,9 @@ transfer() {
 }
 
 # points: 2
-@test "the largest rings are accepted: 1024 slots of 16 KiB, 16 slots of 1 MiB (16 MiB)" {
+@test "the largest values are accepted: 1024 slots of 16 KiB, 16 slots of 1 MiB (16 MiB), a name of 200 characters" {
     TAG=1 transfer mid 20 -s 1024 -c 16384 || return
-    TAG=2 transfer mid 20 -s 16 -c 1048576
+    RING=$(long_name 200) TAG=2 transfer mid 20 -s 16 -c 1048576
 }
 
 # points: 8
@@ -318,6 +325,11 @@ transfer() {
     assert_ends_input_open prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
         "§6: no SA_RESTART, so the blocked read() returns EINTR (hint 5)" || return
     lab_assert_stderr_line prod "ring_producer: interrupted by SIGINT" "§6" || return
+    [[ $(wc -l <"$LAB_RUN/prod.err") == 1 ]] ||
+        lab_fail "the line \"ring_producer: interrupted by SIGINT\" alone on stderr" \
+            "$(wc -l <"$LAB_RUN/prod.err") lines" \
+            "§5: a name already gone (ENOENT) is not an error: its consumer removed both names" \
+            "$(lab_show_output prod)" || return
     assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer quit" \
         "§6: the producer sets quit and posts full_slots, so that the consumer wakes up (hint 5)" || return
     lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
@@ -482,15 +494,16 @@ transfer() {
     # Each case is its arguments, separated by "|" (an argument may hold a
     # blank). The test's own NAME comes first where the case is not about
     # the name: a program that takes the case creates nothing of others'.
-    local n="-n|$RING"
+    local n="-n|$RING" long
+    long=$(long_name 201)
     local -a bad=("$n|-s|0" "$n|-s|1025" "$n|-s|x" "$n|-s|+5" "$n|-s|-1" "$n|-s| 5" "$n|-c|0" "$n|-c|1048577"
-        "$n|-c|12k" "$n|-c|5 " "$n|-s|1024|-c|65536" "$n|-s|17|-c|1048576" "-n|noslash" "-n|/a/b" "-n|/" "$n|-x"
-        "$n|-s" "$n|extra")
+        "$n|-c|12k" "$n|-c|5 " "$n|-s|1024|-c|65536" "$n|-s|17|-c|1048576" "-n|noslash" "-n|/a/b" "-n|/"
+        "-n|$long" "$n|-x" "$n|-s" "$n|extra")
     local i
     for i in "${!bad[@]}"; do
         assert_usage_error "bad$i" "$PROD" "${bad[$i]}" "usage: ring_producer [-n NAME] [-s SLOTS] [-c CHUNK]" || return
     done
-    bad=("-n|noslash" "-n|/a/b" "$n|-x" "-n" "$n|extra" "$n|-s|4" "$n|-c|4096")
+    bad=("-n|noslash" "-n|/a/b" "-n|$long" "$n|-x" "-n" "$n|extra" "$n|-s|4" "$n|-c|4096")
     for i in "${!bad[@]}"; do
         assert_usage_error "cbad$i" "$CONS" "${bad[$i]}" "usage: ring_consumer [-n NAME]" || return
     done
