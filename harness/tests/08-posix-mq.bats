@@ -116,6 +116,14 @@ expected_jobs() {
     finish_dispatch dispatch 1000 || return
     local total=0 n
     : >"$BATS_TEST_TMPDIR/all"
+    # A worker's lines are counted once it has exited: a line still to come
+    # would otherwise be missed.
+    for k in 1 2 3; do
+        lab_wait_exit "worker$k" 10 ||
+            lab_fail "mq_worker -i $k to exit $t ms after the last job" "$(lab_describe "worker$k")" \
+                "§6: mq_timedreceive() with an absolute deadline, now + TIMEOUT_MS (hint 4)" \
+                "$(lab_show_output "worker$k" out)" || return
+    done
     for k in 1 2 3; do
         n=$(grep -c '^worker [0-9]* pid' "$LAB_RUN/worker$k.out")
         finish_worker "worker$k" "$k" "$n" "$t" || return
@@ -143,7 +151,7 @@ expected_jobs() {
         lab_fail "the workers' last lines to add up to 1000 jobs" "they add up to $total" "§6"
 }
 
-# points: 15
+# points: 10
 @test "a queue filled before any worker starts: highest priority first, oldest first within a priority" {
     local t pid
     t=$(timeout_ms 300)
@@ -174,6 +182,12 @@ expected_jobs() {
             "$(lab_show_output dispatch)" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 1
     finish_dispatch dispatch 12 || return
+    # The 12th job went in once the worker had taken some: mq_getattr() can
+    # then say no more than 10 (maxmsg), whatever the timing.
+    grep -qE "^mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs ([0-9]|10)\$" "$LAB_RUN/dispatch.err" ||
+        lab_fail "the line \"mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs N\", N at most 10: the jobs still in the queue after the 12th mq_send()" \
+            "$(grep "^mq_dispatch: $Q maxmsg" "$LAB_RUN/dispatch.err" || echo "no such line")" \
+            "§5: N is mq_curmsgs as mq_getattr() says it, not the number of jobs" "$(lab_show_output dispatch)" || return
     finish_worker worker 1 12 "$t" || return
     pid=$(lab_field worker pid)
     { expected_jobs 1 "$pid" 12 1 fifo; echo "worker 1: 12 jobs, idle for $t ms, exiting"; } \
@@ -206,7 +220,24 @@ expected_jobs() {
     ((elapsed >= t)) ||
         lab_fail "the worker to wait $t ms for another job before it exits" \
             "it ended after $elapsed ms" \
-            "§6: wait with mq_timedreceive() until now + TIMEOUT_MS, not a non-blocking receive (hint 4)"
+            "§6: wait with mq_timedreceive() until now + TIMEOUT_MS, not a non-blocking receive (hint 4)" ||
+        return
+
+    # A job that comes late: the worker's first mq_timedreceive() returns job
+    # 1 only 2 x TIMEOUT_MS after it was called (strace holds it), as if the
+    # job had come then. The next wait is TIMEOUT_MS from then, not from the
+    # start: at least 3 x TIMEOUT_MS in all.
+    local late=$((2 * t))
+    start_dispatch late -n 1 -p 1 || return
+    wait_all_sent late || return
+    lab_spawn slow --inject "mq_timedreceive:delay_exit=$((late * 1000)):when=1" -- "$WORKER" -q "$Q" -t "$t" -i 8
+    finish_dispatch late 1 || return
+    finish_worker slow 8 1 "$t" || return
+    elapsed=$(lab_field slow elapsed_ms)
+    ((elapsed >= late + t)) ||
+        lab_fail "the worker to wait $t ms for another job after job 1, which came $late ms after it started waiting: $((late + t)) ms at least" \
+            "it ended after $elapsed ms: its deadline was not computed again after job 1" \
+            "§6: the deadline is now + TIMEOUT_MS, computed again before every mq_timedreceive() (hint 4)"
 }
 
 # points: 5
@@ -371,6 +402,44 @@ expected_jobs() {
             "§3: a dispatcher that did not create the queue must not remove it" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)"
     finish_dispatch first 2
+}
+
+# assert_syserr NAME PROGRAM CALLS ERROR LOOK_AT: NAME exited 1 with the line
+# "PROGRAM: CALL: ERROR" on stderr, CALL one of CALLS (an ERE: the library
+# function or the system call strace made fail).
+assert_syserr() {
+    local name=$1
+    lab_assert_finished "$name" "$2 to give up when $3 fails with \"$4\"" "$5" || return
+    lab_assert_exit "$name" 1 "$5: any other failure exits 1" || return
+    grep -qxE -- "$2: ($3): $4" "$LAB_RUN/$name.err" ||
+        lab_fail "the line \"$2: CALL: $4\" on stderr, CALL the call that failed ($3)" "no such line" \
+            "$5 (the last row of the table of errors: PROGRAM: CALL: strerror text)" "$(lab_show_output "$name")"
+}
+
+# points: 5
+@test "a call that fails (mq_send, mq_getattr, mq_timedreceive): PROGRAM: CALL: its error, exit 1, the queue removed" {
+    # strace makes one call fail, with an error none of the messages of §8 is for.
+    lab_run send --wait 5 --inject 'mq_timedsend:error=EIO:when=1' -- "$DISPATCH" -q "$Q" -n 1 -p 1
+    assert_syserr send mq_dispatch 'mq_send|mq_timedsend' 'Input/output error' "§8" || return
+    lab_assert_no_new_ipc "no queue left after mq_send() failed" \
+        "§3: every way the dispatcher ends after mq_open() removes the queue" || return
+
+    # mq_getattr() fails while the dispatcher waits for the 2 jobs to be taken.
+    lab_run attr --wait 5 --inject 'mq_getsetattr:error=EIO:when=2' -- "$DISPATCH" -q "$Q" -n 2 -p 1
+    assert_syserr attr mq_dispatch 'mq_getattr|mq_getsetattr' 'Input/output error' "§4 and §8" || return
+    lab_assert_no_new_ipc "no queue left after mq_getattr() failed" \
+        "§3: every way the dispatcher ends after mq_open() removes the queue" || return
+
+    # The worker's second mq_timedreceive() fails: job 1 done, then an error, not a timeout.
+    start_dispatch dispatch -n 3 -p 1 || return
+    wait_all_sent dispatch || return
+    lab_run broken --wait 5 --inject 'mq_timedreceive:error=EBADF:when=2' -- "$WORKER" -q "$Q" -t "$(timeout_ms 1000)" -i 4
+    assert_syserr broken mq_worker 'mq_timedreceive|mq_receive' 'Bad file descriptor' "§6 and §8" || return
+    grep -qE '^worker 4 pid [0-9]+ job 1 priority 0$' "$LAB_RUN/broken.out" ||
+        lab_fail "the line \"worker 4 pid P job 1 priority 0\" on stdout, for the job taken before the failure" \
+            "no such line" "§6" "$(lab_show_output broken out)" || return
+    lab_spawn worker -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)" -i 5
+    finish_dispatch dispatch 3
 }
 
 # points: 5
