@@ -439,6 +439,7 @@ _lab_note_stuck() {
     [[ -n $pid ]] || return 0
     {
         lab_stuck_state "$pid"
+        _lab_pipe_wait "$pid" "    "
         _lab_children "$pid"
         children=("${_lab_kids[@]}")
         for pid in "${children[@]}"; do
@@ -447,9 +448,69 @@ _lab_note_stuck() {
             read -r comm 2>/dev/null <"/proc/$pid/comm"
             printf '    its child %s (%s): ' "$pid" "$comm"
             lab_stuck_state "$pid" || echo "it has ended since"
+            _lab_pipe_wait "$pid" "      "
         done
     } >"$LAB_RUN/$name.stuck" 2>/dev/null
     return 0
+}
+
+# _lab_pipe_wait PID INDENT: when PID sleeps in read() or write() on a pipe
+# or a FIFO, a line saying who holds the other end: the plumbing of a wait
+# that never ends (a write end still open somewhere, its own included, so
+# that no EOF can come; a full pipe whose readers do not read).  Nothing
+# otherwise.  The holders are found by the pipe's inode among every process
+# the reader may see: as root, all of them; when root lacks CAP_SYS_PTRACE
+# (a container), the programs' uid's own, read under that uid.
+_lab_pipe_wait() {
+    local pid=$1 indent=$2 out nr fd target peer p f flags comm mode
+    # shellcheck disable=SC2016 # expanded by that bash
+    local script='read -r nr fd _ <"/proc/$1/syscall" 2>/dev/null || exit 0
+        [[ $nr == 0 || $nr == 1 ]] || exit 0
+        fd=$((fd))
+        t=$(readlink "/proc/$1/fd/$fd") || exit 0
+        [[ $t == pipe:\[* || -p $t ]] || exit 0
+        echo "$nr $fd $t"
+        g=${t//\\/\\\\}; g=${g//\[/\\[}; g=${g//\]/\\]}; g=${g//\*/\\*}; g=${g//\?/\\?}
+        find /proc/[0-9]*/fd -maxdepth 1 -lname "$g" -printf "%h %f\n" 2>/dev/null |
+            while read -r d f; do
+                p=${d#/proc/}; p=${p%/fd}; fl=0; c=
+                while read -r k v; do [[ $k == flags: ]] && fl=$v; done <"/proc/$p/fdinfo/$f"
+                read -r c <"/proc/$p/comm"
+                echo "$p $f $fl $c"
+            done'
+    if [[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null; then
+        out=$(bash -c "$script" _ "$pid" 2>/dev/null)
+    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+        out=$(_lab_as_program "$script" "$pid")
+    fi
+    [[ -n ${out:-} ]] || return 0
+    local -a lines=() holders=()
+    mapfile -t lines <<<"$out"
+    read -r nr fd target <<<"${lines[0]}"
+    for peer in "${lines[@]:1}"; do
+        read -r p f flags comm <<<"$peer"
+        mode=$((8#${flags:-0} & 3))     # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        if [[ $nr == 0 && $mode != 0 ]] || [[ $nr == 1 && $mode != 1 ]]; then
+            if [[ $p == "$pid" ]]; then
+                holders+=("pid $p ($comm, this process itself, fd $f)")
+            else
+                holders+=("pid $p ($comm, fd $f)")
+            fi
+        fi
+    done
+    local list
+    list=$(printf '%s, ' "${holders[@]}")
+    list=${list%, }
+    if [[ $nr == 0 ]]; then
+        ((${#holders[@]})) || return 0
+        echo "${indent}its read() on fd $fd ($target) waits for data, and no EOF can come: the write end is still open in $list. read() returns 0 only once every copy of the write end is closed: close the ones nobody writes with."
+    else
+        if ((${#holders[@]})); then
+            echo "${indent}its write() on fd $fd ($target) waits for room: the pipe is full, and its read end is open in $list, which does not read it."
+        else
+            echo "${indent}its write() on fd $fd ($target) waits for room: the pipe is full."
+        fi
+    fi
 }
 
 # lab_describe NAME: what happened to NAME, in words.
