@@ -143,8 +143,10 @@ not_a_ring() {
 }
 
 # zero_object FILE / zero_data_offset FILE: the ring's bytes all zero / its data_offset 0.
-zero_object() { head -c "$(stat -c %s "$1")" /dev/zero | dd of="$1" conv=notrunc status=none; }
-zero_data_offset() { head -c 4 /dev/zero | dd of="$1" bs=1 seek=12 conv=notrunc status=none; }
+# The object is the programs' and /dev/shm is sticky: no open with O_CREAT
+# (truncate -c, dd nocreat), which fs.protected_regular refuses even to root.
+zero_object() { head -c "$(stat -c %s "$1")" /dev/zero | dd of="$1" conv=notrunc,nocreat status=none; }
+zero_data_offset() { head -c 4 /dev/zero | dd of="$1" bs=1 seek=12 conv=notrunc,nocreat status=none; }
 
 # assert_usage_error NAME PROGRAM ARGS USAGE: PROGRAM with ARGS (separated
 # by "|") exits 2, with two lines on stderr, what is wrong and then USAGE,
@@ -304,10 +306,10 @@ transfer() {
 
 # points: 3
 @test "an object that is not a ring (foreign, too small, wrong size): the consumer says so and exits 1" {
-    not_a_ring empty "an empty object" truncate -s 0 || return
-    not_a_ring small "an object of 10 bytes, less than the header" truncate -s 10 || return
+    not_a_ring empty "an empty object" truncate -c -s 0 || return
+    not_a_ring small "an object of 10 bytes, less than the header" truncate -c -s 10 || return
     not_a_ring zeros "an object of zeros (no magic)" zero_object || return
-    not_a_ring bigger "a ring with one page more than ring_size(slots, chunk)" truncate -s +4096 || return
+    not_a_ring bigger "a ring with one page more than ring_size(slots, chunk)" truncate -c -s +4096 || return
     not_a_ring offset "a ring whose data_offset is 0" zero_data_offset
 }
 
