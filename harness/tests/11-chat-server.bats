@@ -36,6 +36,11 @@ setup() {
 # up on SIGTERM leaks.
 teardown() {
     if [[ -e $LAB_RUN/server.spid ]] && ! lab_finished server; then
+        # A test that stopped the server or a child (SIGSTOP) lets it go on.
+        local pid
+        for pid in $(lab_pid server) $(lab_descendants server); do
+            kill -CONT "$pid" 2>/dev/null || :
+        done
         lab_signal server TERM
         lab_wait_exit server 5 || true
     fi
@@ -59,6 +64,52 @@ start_server() {
 wait_server_line() {
     lab_wait_output server "$1" 5 err ||
         lab_fail "$2" "no such line ($(lab_describe server))" "$3" "$(lab_show_output server)"
+}
+
+# room NAME...: the server started, and a client joined for each NAME.
+room() {
+    start_server || return
+    local who
+    for who in "$@"; do
+        join "$who" || return
+    done
+}
+
+# at_once X Y COUNT BYTES: clients X and Y each send COUNT lines of BYTES
+# bytes ("X1:xxx...", "Y1:yyy..."), both at the same time (the writes go to
+# the two netcats' pipes); the lines are in $BATS_TEST_TMPDIR/X.lines, Y.lines.
+at_once() {
+    local who i fill writer
+    local -a lines
+    for who in "$1" "$2"; do
+        fill=$(head -c "$4" /dev/zero | tr '\0' "$who")
+        for i in $(seq 1 "$3"); do
+            printf '%s\n' "${who^^}$i:$fill"
+        done >"$BATS_TEST_TMPDIR/$who.lines"
+    done
+    mapfile -t lines <"$BATS_TEST_TMPDIR/$1.lines"
+    say "$1" "${lines[@]}" &
+    writer=$!
+    mapfile -t lines <"$BATS_TEST_TMPDIR/$2.lines"
+    say "$2" "${lines[@]}"
+    wait "$writer"
+}
+
+# still_chatting X Y LOOK_AT: X sends a line, Y receives it, Y answers, X
+# receives that: each gets exactly what it had plus the other's line.
+still_chatting() {
+    local x=$1 y=$2 who
+    for who in "$x" "$y"; do
+        cp "$LAB_RUN/$who.out" "$BATS_TEST_TMPDIR/$who.before"
+    done
+    echo "$x still here" >>"$BATS_TEST_TMPDIR/$y.before"
+    echo "$y too" >>"$BATS_TEST_TMPDIR/$x.before"
+    say "$x" "$x still here"
+    received "$y" "$(wc -l <"$BATS_TEST_TMPDIR/$y.before")" || return
+    say "$y" "$y too"
+    received "$x" "$(wc -l <"$BATS_TEST_TMPDIR/$x.before")" || return
+    expect_exactly "$y" "$BATS_TEST_TMPDIR/$y.before" "client $y to go on chatting with $x" "$3" || return
+    expect_exactly "$x" "$BATS_TEST_TMPDIR/$x.before" "client $x to go on chatting with $y" "$3"
 }
 
 # join NAME: a netcat client (nc -N 127.0.0.1 PORT, its stdin a pipe the test
@@ -103,7 +154,13 @@ leave() {
 # stop_server SIGNAL: sends SIGNAL and checks a clean end: exit status 0,
 # no process left, the object unlinked, the port free.
 stop_server() {
-    lab_signal server "$1"
+    lab_signal server "$1" || return
+    clean_end "$1"
+}
+
+# clean_end SIGNAL: once the server was sent SIGNAL: it ends within 5 s with
+# exit status 0, no process left, the object unlinked, the port free.
+clean_end() {
     lab_wait_exit server 5 ||
         lab_fail "chat_server to end within 5 s of SIG$1, children included" \
             "$(lab_describe server)" "§6: the parent stops every child, reaps them, then exits" \
@@ -120,14 +177,92 @@ stop_server() {
     fi
 }
 
+# server_end NAME: "INODE RX" of the server's end of client NAME's TCP
+# connection (/proc/net/tcp: the row on $PORT whose remote port is the
+# client's local port), RX the bytes the server has not read from it yet.
+server_end() {
+    local pid inode port
+    pid=$(lab_pid "$1") || return 1
+    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
+    [[ -n $inode ]] || return 1
+    port=$(printf '%04X' "$PORT")
+    local -a rows
+    mapfile -t rows < <(awk 'FNR > 1 { split($2, l, ":"); split($3, r, ":"); split($5, q, ":")
+        print l[2], r[2], $10, q[2] }' /proc/net/tcp)
+    local row lport rport ino rx mine=""
+    for row in "${rows[@]}"; do
+        read -r lport rport ino rx <<<"$row"
+        [[ $ino == "$inode" ]] && mine=$lport
+    done
+    [[ -n $mine ]] || return 1
+    for row in "${rows[@]}"; do
+        read -r lport rport ino rx <<<"$row"
+        [[ $lport == "$port" && $rport == "$mine" ]] && { echo "$ino $((16#$rx))"; return 0; }
+    done
+    return 1
+}
+
+# child_serving NAME: the pid of the server's child that holds the server's
+# end of client NAME's connection.
+child_serving() {
+    local inode rx pid
+    read -r inode rx < <(server_end "$1") || return 1
+    for pid in $(pgrep -P "$(lab_pid server)"); do
+        lab_fds "$pid" | grep -qF " socket:[$inode]" && { echo "$pid"; return 0; }
+    done
+    return 1
+}
+
+# server_unread NAME BYTES: the server's end of NAME's connection holds
+# exactly BYTES bytes not yet read (readiness for the tests that stop a child).
+server_unread() {
+    local inode rx
+    read -r inode rx < <(server_end "$1") || return 1
+    ((rx == $2))
+}
+
+# object_of_size BYTES LOOK_AT: the server's shared memory object is in
+# /dev/shm, of BYTES bytes.
+object_of_size() {
+    [[ -f /dev/shm$SHM ]] ||
+        lab_fail "the shared memory object $SHM (/dev/shm$SHM) while the server runs" "there is none" "$2" ||
+        return
+    local size
+    size=$(stat -c %s "/dev/shm$SHM")
+    ((size == $1)) ||
+        lab_fail "/dev/shm$SHM of $1 bytes (1024 for each client of -m)" "$size bytes" "$2"
+}
+
+# stop_parent: stops the server's parent process (SIGSTOP) and waits until
+# it is stopped; teardown lets it go on.
+stop_parent() {
+    local srv
+    srv=$(lab_pid server)
+    kill -STOP "$srv"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$srv" T ||
+        lab_fail "the server stopped (SIGSTOP)" "$(lab_describe server)" "§6"
+}
+
+# child_of NAME: the pid of the child serving client NAME, or a failure.
+child_of() {
+    child_serving "$1" ||
+        lab_fail "a child of the server holding $1's connection" "none found" "§3: one child per client"
+}
+
+# fdinfo PID FD: /proc/PID/fdinfo/FD (read under the programs' uid where
+# root may not, as lab_fds does).
+fdinfo() {
+    cat "/proc/$1/fdinfo/$2" 2>/dev/null && return 0
+    [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]] || return 1
+    # shellcheck disable=SC2016 # expanded by that bash
+    (_lab_as_program 'cat "/proc/$1/fdinfo/$2"' "$1" "$2")
+}
+
 # ---------------------------------------------------------------------------
 
-# points: 10
+# points: 5
 @test "a line reaches every other client exactly as sent, and never the sender" {
-    start_server
-    join a
-    join b
-    join c
+    room a b c
     say a "hello from a" $'  tabs\tand spaces, UTF-8: h\xc3\xa9llo  '
     printf '%s\n' "hello from a" $'  tabs\tand spaces, UTF-8: h\xc3\xa9llo  ' >"$BATS_TEST_TMPDIR/from-a"
     received b 2
@@ -152,12 +287,9 @@ stop_server() {
     done
 }
 
-# points: 10
+# points: 5
 @test "lines longer than the 1024-byte buffer, and several lines in one segment, arrive whole" {
-    start_server
-    join a
-    join b
-    join c
+    room a b c
     local -a lines=() len
     for len in 1023 1024 1025 3000 20000 65535; do
         lines+=("$(head -c "$len" /dev/zero | tr '\0' "$((len % 7))")")
@@ -181,26 +313,8 @@ stop_server() {
 
 # points: 5
 @test "long lines from two clients at the same time are never mixed" {
-    start_server
-    join a
-    join b
-    join c
-    local i fill_a fill_b
-    fill_a=$(head -c 2500 /dev/zero | tr '\0' a)
-    fill_b=$(head -c 2500 /dev/zero | tr '\0' b)
-    local -a from_a=() from_b=()
-    for i in $(seq 1 30); do
-        from_a+=("A$i:$fill_a")
-        from_b+=("B$i:$fill_b")
-    done
-    printf '%s\n' "${from_a[@]}" >"$BATS_TEST_TMPDIR/a.lines"
-    printf '%s\n' "${from_b[@]}" >"$BATS_TEST_TMPDIR/b.lines"
-    # Both in flight at once: the writes go to the two netcats' pipes.
-    local writer
-    say a "${from_a[@]}" &
-    writer=$!
-    say b "${from_b[@]}"
-    wait "$writer"
+    room a b c
+    at_once a b 30 2500
     received c 60
     received a 30
     received b 30
@@ -215,7 +329,7 @@ stop_server() {
         "§4: while one line is relayed in chunks, another client's line waits for its turn" c
 }
 
-# points: 15
+# points: 10
 @test "10 clients x 100 messages: each message reaches each other client once, in order" {
     start_server
     local k i
@@ -254,7 +368,7 @@ stop_server() {
     done
 }
 
-# points: 10
+# points: 5
 @test "the client limit (-m 2): one more client is told and disconnected; a freed place is reused" {
     start_server -m 2
     join a
@@ -282,12 +396,9 @@ stop_server() {
         "§5: a slot is free again once its child has been reaped"
 }
 
-# points: 10
+# points: 5
 @test "a client that leaves is reaped at once (no zombie) and the others keep chatting" {
-    start_server
-    join a
-    join b
-    join c
+    room a b c
     say c "bye from c"
     received a 1
     received b 1
@@ -303,31 +414,17 @@ stop_server() {
     ((children == 2)) ||
         lab_fail "2 children below the server (for a and b)" "$children" "§3: one child per connected client" ||
         return
-    say a "still here"
-    received b 2
-    say b "me too"
-    received a 2
-    expect_exactly a <(printf 'bye from c\nme too\n') "client a to go on chatting with b" "§4" || return
-    expect_exactly b <(printf 'bye from c\nstill here\n') "client b to go on chatting with a" "§4"
+    still_chatting a b "§4"
 }
 
-# points: 10
+# points: 5
 @test "SIGTERM: children and server end, the shared memory object is unlinked, the port is free" {
-    start_server
-    join a
-    join b
-    join c
+    room a b c
     say a "before the end"
     received b 1
     received c 1
-    [[ -f /dev/shm$SHM ]] ||
-        lab_fail "the shared memory object $SHM (/dev/shm$SHM) while the server runs" "there is none" \
-            "§3: shm_open(-n NAME), ftruncate, mmap before the first client; unlink only at the end" ||
-        return
-    local size
-    size=$(stat -c %s "/dev/shm$SHM")
-    ((size == 16 * 1024)) ||
-        lab_fail "/dev/shm$SHM of 16384 bytes (16 clients x 1024)" "$size bytes" "§3: one 1024-byte slot per client" ||
+    object_of_size 16384 \
+        "§3: shm_open(-n NAME), ftruncate to 16 (the default -m) x 1024 bytes, mmap before the first client; unlink only at the end" ||
         return
     stop_server TERM
 }
@@ -342,7 +439,7 @@ stop_server() {
     stop_server INT
 }
 
-# points: 10
+# points: 5
 @test "binary garbage and half-closed connections do not crash it" {
     start_server
     join a
@@ -433,4 +530,235 @@ stop_server() {
             lab_fail "the line \"chat_server: usage: chat_server [-a ADDR] [-p PORT] [-m MAXCLIENTS] [-n SHMNAME]\" for: chat_server ${bad[$i]}" \
                 "no usage line" "§2" "$(lab_show_output "bad$i")" || return
     done
+}
+
+# points: 10
+@test "a client in the middle leaves: the others chat on, and a newcomer gets a free place" {
+    room a b c
+    say a "one"
+    received b 1
+    received c 1
+    leave b 2 || return
+    say a "a after b left"
+    received c 2
+    say c "c after b left"
+    received a 1
+    join d      # client 4, in b's place: c's place is still c's
+    # c and d send long lines at the same time: each through its own slot.
+    at_once c d 10 3000
+    received a 21
+    received d 10
+    received c 12
+    expect_exactly d "$BATS_TEST_TMPDIR/c.lines" \
+        "client d (client 4, in the place b left) to receive c's 10 lines of 3003 bytes whole and in order" \
+        "§3 and §5: a newcomer gets a free place (b's), never the place of a client still connected (c's)" ||
+        return
+    expect_exactly c <(printf '%s\n' "one" "a after b left"; cat "$BATS_TEST_TMPDIR/d.lines") \
+        "client c, connected after b left, to receive a's lines and d's 10 lines whole and in order" \
+        "§3 and §5: a place is a free slot, not the number of clients connected; every other client gets each line" ||
+        return
+    { echo "c after b left"; cat "$BATS_TEST_TMPDIR/c.lines"; } >"$BATS_TEST_TMPDIR/a.from-c"
+    grep -v '^D' "$LAB_RUN/a.out" >"$BATS_TEST_TMPDIR/a.got-c"
+    lab_assert_same_file "$BATS_TEST_TMPDIR/a.from-c" "$BATS_TEST_TMPDIR/a.got-c" \
+        "client a to receive c's lines whole and in order (shown without d's)" \
+        "§3 and §5: after b (in the middle) left, c and d each write their own slot" a || return
+    grep '^D' "$LAB_RUN/a.out" >"$BATS_TEST_TMPDIR/a.got-d"
+    lab_assert_same_file "$BATS_TEST_TMPDIR/d.lines" "$BATS_TEST_TMPDIR/a.got-d" \
+        "client a to receive d's lines whole and in order (shown without c's)" \
+        "§3 and §5: a newcomer's slot is a free one" a
+}
+
+# points: 5
+@test "the port or the name already in use: exit status 1, and the first server's object is left alone" {
+    start_server
+    join a
+    join b
+    local other port2
+    other=$(lab_name other)
+    # The port is the first server's: bind() fails.
+    lab_spawn busy -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$other"
+    lab_wait_exit busy 5 ||
+        lab_fail "a second chat_server on port $PORT (in use) to exit at once" "$(lab_describe busy)" \
+            "§6 and §8: a failed bind() is a failure while setting up: a message, then exit status 1" \
+            "$(lab_show_output busy)" || return
+    lab_assert_exit busy 1 "§6 (exit statuses) and §8: the port is taken: exit status 1" || return
+    grep -q 'Address already in use' "$LAB_RUN/busy.err" ||
+        lab_fail "the line \"chat_server: bind 127.0.0.1:$PORT: Address already in use\" on stderr" \
+            "no line says \"Address already in use\"" "§8: chat_server: CALL: strerror text" \
+            "$(lab_show_output busy)" || return
+    [[ ! -e /dev/shm$other ]] ||
+        lab_fail "nothing of the failed server left in /dev/shm" "/dev/shm$other is still there" \
+            "§8: failures while setting up exit 1 after removing what was created (the object too)" || return
+    # The name is the first server's: shm_open(O_CREAT | O_EXCL) fails.
+    port2=$(lab_free_port)
+    lab_spawn twin -- "$SERVER" -a 127.0.0.1 -p "$port2" -n "$SHM"
+    lab_wait_output twin . 5 err || :
+    grep -q '^chat_server: listening on' "$LAB_RUN/twin.err" &&
+        lab_fail "a second chat_server on the name $SHM (in use) to refuse it and exit 1" \
+            "it started: it took over the first server's object" \
+            "§3: shm_open() with O_CREAT | O_EXCL: if the name already exists, that is an error" \
+            "$(lab_show_output twin)"
+    lab_wait_exit twin 5 ||
+        lab_fail "a second chat_server on the name $SHM (in use) to exit at once" "$(lab_describe twin)" \
+            "§3: O_EXCL, then §8: exit 1" "$(lab_show_output twin)" || return
+    lab_assert_exit twin 1 "§3: if the name already exists, that is an error: exit status 1" || return
+    grep -q 'File exists' "$LAB_RUN/twin.err" ||
+        lab_fail "a line such as \"chat_server: shm_open $SHM: File exists\" on stderr" \
+            "no line says \"File exists\"" "§8: chat_server: CALL: strerror text" "$(lab_show_output twin)" ||
+        return
+    object_of_size 16384 \
+        "§8: a failed setup removes what it created, nothing else: the first server's object stays as it was" ||
+        return
+    still_chatting a b "§8: the failed servers left the first one alone" || return
+    stop_server TERM
+}
+
+# points: 5
+@test "SIGINT after a client in the middle left: every child ends, exit status 0" {
+    start_server -m 4
+    join a
+    join b
+    join c
+    say a "hello"
+    received b 1
+    received c 1
+    leave b 2 || return
+    stop_server INT || return
+    grep -qx 'chat_server: SIGINT: shutting down' "$LAB_RUN/server.err" ||
+        lab_fail "the line \"chat_server: SIGINT: shutting down\" on stderr" "no such line" \
+            "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)"
+}
+
+# points: 5
+@test "each child holds only its client's socket and its end of the socketpair (/proc/PID/fd)" {
+    room a b c
+    say a "hello"
+    received b 1
+    received c 1
+    local child children listing fd target inode tcp unix bad report=""
+    children=$(pgrep -P "$(lab_pid server)")
+    (($(wc -w <<<"$children") == 3)) ||
+        lab_fail "3 children below the server (a, b, c)" "$(wc -w <<<"$children")" "§3: one child per client" ||
+        return
+    for child in $children; do
+        listing=$(lab_fds "$child")
+        tcp=0 unix=0 bad=""
+        while read -r fd _ target; do
+            [[ -n $fd ]] || continue
+            inode=${target#socket:[}
+            inode=${inode%]}
+            if [[ $target == socket:* ]] && awk -v i="$inode" 'FNR > 1 && $10 == i { f = 1 } END { exit !f }' \
+                /proc/net/tcp; then
+                tcp=$((tcp + 1))
+                awk -v i="$inode" 'FNR > 1 && $10 == i && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp &&
+                    bad+=" fd $fd: the listening socket;"
+            elif [[ $target == socket:* ]]; then
+                unix=$((unix + 1))
+            elif [[ $target == anon_inode:*eventpoll* ]]; then
+                # The child's own epoll instance is fine; the parent's
+                # watches descriptors the child does not hold.
+                local ino own=1
+                for ino in $(fdinfo "$child" "$fd" | sed -n 's/^tfd:.* ino:\([0-9a-f]*\).*/\1/p'); do
+                    grep -qF "socket:[$((16#$ino))]" <<<"$listing" || own=0
+                done
+                ((own)) || bad+=" fd $fd: the parent's epoll instance;"
+            else
+                bad+=" fd $fd: $target;"
+            fi
+        done <<<"$listing"
+        ((tcp > 1)) && bad+=" $tcp TCP sockets;"
+        ((unix > 1)) && bad+=" $unix socketpair ends (its own is one, the others are the parent's ends of the other children's);"
+        ((tcp == 0 || unix == 0)) && bad+=" not both its client's socket and its socketpair end;"
+        [[ -z $bad ]] || report+=$'\n'"    child $child:$bad"$'\n'"        ${listing//$'\n'/$'\n'        }"
+    done
+    [[ -z $report ]] ||
+        lab_fail "each child to hold, above 0, 1 and 2, its client's socket and its end of its socketpair only (and an epoll instance of its own, if it uses one)" \
+            "a child holds more (its descriptors, from /proc/PID/fd):" \
+            "§3: after fork() the child closes the listening socket, the epoll descriptor, both ends of the self-pipe, the parent's end of its socketpair and the parent's ends of every other child's socketpair" \
+            "${report#$'\n'}"
+}
+
+# points: 5
+@test "two messages of one child wait for the parent in one wake-up: both are read (epoll)" {
+    room a b c
+    local pb srv
+    pb=$(child_of b) || return
+    # b's child stops: a's line waits for it (and for its answer).
+    lab_signal_pid "$pb" STOP "b's child"
+    say a "x from a"
+    received c 1
+    # b's line waits in b's connection, unread.
+    say b "y from b"
+    lab_wait_while_running server 5 server_unread b 9 ||
+        lab_fail "b's line (9 bytes) waiting in b's connection" "it did not arrive" "§4" || return
+    # The parent stops too; b's child goes on and answers a's line and
+    # sends b's line: both wait for the parent, which gets one wake-up.
+    srv=$(lab_pid server)
+    stop_parent || return
+    kill -CONT "$pb"
+    _b_child_done() {
+        (($(wc -l <"$LAB_RUN/b.out") >= 1)) && server_unread b 0 && lab_proc_state "$pb" S
+    }
+    lab_wait_until "$(lab_seconds 5)" _b_child_done ||
+        lab_fail "b's child, continued, to write a's line to b, read b's line and wait" \
+            "b received $(wc -l <"$LAB_RUN/b.out") line(s); b's child: $(lab_stuck_state "$pb")" "§7" || return
+    kill -CONT "$srv"
+    lab_wait_lines a 1 5 ||
+        lab_fail "client a to receive b's line" \
+            "it received nothing: b's line waited in the parent's end of b's socketpair behind another message, and was never read; server: $(lab_describe server)" \
+            "§6: an edge-triggered epoll (EPOLLET) reports new data once: its reader must read until EAGAIN; or use the default, level-triggered mode" \
+            "$(lab_show_output server)" || return
+    received c 2
+    expect_exactly a <(echo "y from b") "client a to receive b's line" "§4" || return
+    expect_exactly b <(echo "x from a") "client b to receive a's line" "§4" || return
+    expect_exactly c <(printf 'x from a\ny from b\n') "client c to receive a's and b's lines" "§4"
+}
+
+# points: 5
+@test "SIGTERM to one child ends that client only; Ctrl-C (SIGINT to the group) shuts down once" {
+    room a b c
+    local pb pgid
+    pb=$(child_of b) || return
+    lab_signal_pid "$pb" TERM "b's child"
+    wait_server_line '^chat_server: client 2 left$' \
+        "the line \"chat_server: client 2 left\" once b's child alone got SIGTERM" \
+        "§6: the child installs its own SIGTERM handler (a flag): it leaves its loop and _exit()s, the parent reaps it; the parent's handler is not the child's" ||
+        return
+    lab_wait_exit b 5 ||
+        lab_fail "b's connection closed once its child ended" "it stayed open" "§6" || return
+    lab_finished server &&
+        lab_fail "the server still running after one child got SIGTERM" "$(lab_describe server)" \
+            "§6: a SIGTERM to one child ends that client only" "$(lab_show_output server)"
+    still_chatting a c "§6: a SIGTERM to one child ends that client only" || return
+    # Ctrl-C in the terminal: SIGINT to the whole process group. The parent
+    # is stopped until every child has taken its SIGINT, then goes on.
+    local srv children
+    srv=$(lab_pid server)
+    children=$(pgrep -P "$srv")
+    pgid=$(ps -o pgid= -p "$srv" | tr -d ' ')
+    [[ $pgid == "$srv" ]] ||
+        lab_fail "the server to lead its own process group" "its group is $pgid" "§6" || return
+    stop_parent || return
+    printf 'SIGINT %s\n' "${EPOCHREALTIME%.*}" >>"$LAB_RUN/server.signals"
+    kill -INT -- "-$pgid"
+    _sigint_taken() {
+        local child pending mask
+        for child in $children; do
+            pending=$(awk '$1 == "ShdPnd:" || $1 == "SigPnd:" { print $2 }' "/proc/$child/status" 2>/dev/null) ||
+                continue
+            for mask in $pending; do
+                (((16#$mask & 2) == 0)) || return 1
+            done
+        done
+    }
+    lab_wait_until "$(lab_seconds 5)" _sigint_taken ||
+        lab_fail "each child to take its SIGINT" "one still has it pending" "§6" || return
+    kill -CONT "$srv"
+    clean_end INT || return
+    local lines
+    lines=$(grep -c 'shutting down' "$LAB_RUN/server.err")
+    ((lines == 1)) ||
+        lab_fail "one line \"chat_server: SIGINT: shutting down\": the parent's own SIGINT" "$lines lines say \"shutting down\"" \
+            "§6: a child's SIGINT is the child's (a handler of its own); with the parent's handler and the self-pipe still open, each child's SIGINT reaches the parent's self-pipe" \
+            "$(lab_show_output server)"
 }
