@@ -349,7 +349,7 @@ EOF
 }
 
 # points: 5
-@test "a client whose handler is killed says \"the server has gone away\" and exits 1" {
+@test "a client whose handler is killed says \"the server has gone away\", one sent SIGTERM removes its queues: both exit 1" {
     start_server server || return
     spawn_connected client || return
     local handler=$HANDLER
@@ -367,6 +367,24 @@ EOF
         "§4: the wait timed out (ETIMEDOUT) and kill(HPID, 0) failed with ESRCH; kill() sets errno too, so test the wait's errno before calling it, or keep it" ||
         return
     lab_assert_exit client 1 "§4: exit 1 once the server has gone away" || return
+
+    # A client sent SIGTERM while its handler is stopped (it cannot remove
+    # the queues first): the client removes them itself, and exits 1.
+    spawn_connected term || return
+    local term_handler=$HANDLER term_pid=$CPID
+    lab_signal_pid "$term_handler" STOP "the client's handler" "§4" || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$term_handler" T || true
+    lab_signal term TERM || return
+    lab_wait_exit term 5 ||
+        lab_fail "posix_client to end soon after SIGTERM" "$(lab_describe term)" \
+            "§4 step 6: SIGINT and SIGTERM handlers installed with sigaction(), no SA_RESTART: the read of stdin returns EINTR" \
+            "$(lab_show_output term)" || return
+    lab_assert_exit term 1 "§4: exit 1 after a signal, once the queues are removed" || return
+    queues_gone "$term_pid" ||
+        lab_fail "the client's queues removed by the client itself after SIGTERM (its handler was stopped)" \
+            "$PREFIX-$term_pid-req and -resp are still in /dev/mqueue" \
+            "§4 step 6: on every way out, SIGTERM included, the client closes and unlinks its queues" || return
+    lab_signal_pid "$term_handler" CONT "the stopped handler" "§4" || return
     stop_server server
 }
 
