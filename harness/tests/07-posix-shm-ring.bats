@@ -96,6 +96,13 @@ long_name() {
     printf '%s%s\n' "$name" "$(head -c $(($1 + 1 - ${#name})) /dev/zero | tr '\0' x)"
 }
 
+# is_stopped PID: stopped (by strace's injected SIGSTOP: a tracing stop).
+is_stopped() { lab_proc_state "$1" t || lab_proc_state "$1" T; }
+
+# waits_in_ring PID: the consumer PID has removed both names of $RING (the
+# producer had made them) and waits in sem_wait(), for a full slot.
+waits_in_ring() { ! shm_exists "$RING" && ! sem_exists "$RING" && lab_blocked_in_sem_wait "$1"; }
+
 # assert_names_stay NAME WHY: the object NAME and its semaphore are both still there.
 assert_names_stay() {
     local gone=""
@@ -225,7 +232,7 @@ transfer() {
     transfer empty 5
 }
 
-# points: 8
+# points: 7
 @test "100 MB arrive byte-exact (and 5 MB through a 3-slot ring of 4093-byte chunks)" {
     transfer big 20 || return
     TAG=2 transfer mid 20 -s 3 -c 4093
@@ -311,6 +318,39 @@ transfer() {
     not_a_ring zeros "an object of zeros (no magic)" zero_object || return
     not_a_ring bigger "a ring with one page more than ring_size(slots, chunk)" truncate -c -s +4096 || return
     not_a_ring offset "a ring whose data_offset is 0" zero_data_offset
+}
+
+# points: 2
+@test "a call that fails: PROGRAM: CALL: strerror text and exit 1, and a partner that waits is told" {
+    # The semaphore is posted, but the object is gone: the consumer's shm_open() fails.
+    lab_run first --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
+    lab_assert_exit first 0 "§3: a producer whose input fits in the ring exits 0 without waiting" || return
+    rm -f -- "/dev/shm/${RING#/}"
+    lab_run lone -- "$CONS" -n "$RING"
+    lab_assert_exit lone 1 "§8: a failed call is exit status 1" || return
+    lab_assert_stderr_line lone "ring_consumer: shm_open: No such file or directory" "§8: PROGRAM: CALL: strerror text" ||
+        return
+    rm -f -- "/dev/shm/sem.${RING#/}"    # the test's own doing: whatever is left of it
+
+    # The producer's standard input is a directory: its read() of it fails
+    # (EISDIR), and strace stops it right there until the consumer has
+    # mapped the ring, removed the names and waits for a full slot.
+    start_consumer cons || return
+    lab_spawn prod --in / --inject 'read:signal=SIGSTOP' --trace-path / -- "$PROD" -n "$RING"
+    local pid
+    pid=$(lab_pid prod) || return
+    lab_wait_while_running prod 5 is_stopped "$pid" ||
+        lab_fail "ring_producer to read() its standard input (the grader stops it there)" "$(lab_describe prod)" \
+            "§4: the producer posts the named semaphore, then reads its input" "$(lab_show_output prod)" || return
+    wait_until_blocked cons "map the ring, remove both names and wait in sem_wait() for a full slot" \
+        waits_in_ring "§5: the consumer removes the names once it has mapped the ring" || return
+    lab_signal prod CONT
+    assert_ends prod 5 1 "ring_producer to exit 1 once its read() failed" "§8: a failed call is exit status 1" || return
+    lab_assert_stderr_line prod "ring_producer: read: Is a directory" "§8: PROGRAM: CALL: strerror text" || return
+    assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer gave up" \
+        "§8: a call failing once there is a ring gives up as in §6: quit set, full_slots posted" || return
+    lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§8: the producer that gives up removes both names, as in §6"
 }
 
 # points: 5
@@ -443,7 +483,7 @@ transfer() {
     lab_signal cons KILL
 }
 
-# points: 7
+# points: 6
 @test "100 MB go at least 1.3 times as fast through the ring as through a pipe (one CPU)" {
     # Both sides on one CPU (taskset), so that each wake-up costs the same
     # in both runs. Best of 3 for each, interleaved: other programs may load
