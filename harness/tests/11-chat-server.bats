@@ -249,6 +249,19 @@ child_of() {
         lab_fail "a child of the server holding $1's connection" "none found" "§3: one child per client"
 }
 
+# handlers_without_write PID FD: one line for each run of PID's SIGCHLD,
+# SIGTERM or SIGINT handler (from the signal's delivery to rt_sigreturn, in
+# the server's strace log) that made no write() to FD.
+handlers_without_write() {
+    awk -v p="$1" -v call="write($2," '
+        $1 != p { next }
+        $2 == "---" && $3 ~ /^SIG(CHLD|TERM|INT)$/ { inh = 1; sig = $3; wrote = 0; next }
+        !inh { next }
+        index($2, call) == 1 { wrote = 1; next }
+        /rt_sigreturn\(/ { if (!wrote) print "    a " sig " handler returned without a write() to the self-pipe"; inh = 0 }
+        ' "$LAB_LOGS/server.strace" | head -n 4
+}
+
 # fdinfo PID FD: /proc/PID/fdinfo/FD (read under the programs' uid where
 # root may not, as lab_fds does).
 fdinfo() {
@@ -514,6 +527,13 @@ fdinfo() {
         lab_fail "each handler to make one system call only: write() of the signal number to the self-pipe (fd $pipe_fd)" \
             "the handlers did more:" \
             "§6: printf, waitpid, shm_unlink, exit... belong in the main loop, not in a handler (signal-safety(7))" \
+            "$report" || return
+    # And each run of a handler does write the signal to the self-pipe.
+    report=$(handlers_without_write "$parent" "$pipe_fd")
+    [[ -z $report ]] ||
+        lab_fail "each run of a handler to write the signal number, one byte, to the self-pipe (fd $pipe_fd)" \
+            "some handler runs made no write() to it:" \
+            "§6: a handler that only sets a flag misses the signal that lands between the flag's check and epoll_wait(); the byte in the self-pipe wakes epoll_wait() whenever it comes" \
             "$report"
 }
 
