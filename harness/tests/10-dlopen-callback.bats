@@ -429,10 +429,16 @@ EOF
 
 # points: 5
 @test "SIGTERM or SIGINT: the registry is removed at once, exit status 143 or 130" {
-    local sig code
+    local sig code tpid report
     for sig in TERM INT; do
         code=$((128 + $(kill -l "$sig")))
-        start_server "s$sig" "$SHM-$sig" || return
+        # Under SIGTERM strace watches what the handler does.
+        if [[ $sig == TERM ]]; then
+            start_server "s$sig" "$SHM-$sig" --strace all || return
+            tpid=$(lab_pid "s$sig") || return
+        else
+            start_server "s$sig" "$SHM-$sig" || return
+        fi
         lab_run "c$sig" -- "$CLIENT" -n "$SHM-$sig" whoami x
         lab_assert_exit "c$sig" 0 "§4" || return
         lab_signal "s$sig" "$sig"
@@ -443,6 +449,15 @@ EOF
         lab_assert_stderr_line "s$sig" "cb_server: stopped by SIG$sig: plugin unloaded, $SHM-$sig removed" \
             "§7 step 5: the message names the signal and the registry" || return
     done
+    # Between SIGTERM's delivery and rt_sigreturn the server runs its
+    # handler: a sem_post() of work (a futex wake, at most) and nothing else.
+    grep -qE "^$tpid +--- SIGTERM " "$LAB_LOGS/sTERM.strace" ||
+        lab_fail "strace to see the SIGTERM delivered to cb_server (pid $tpid)" "no SIGTERM in its trace" "§7" || return
+    report=$(lab_handler_calls sTERM "$tpid" TERM '^futex\(')
+    [[ -z $report ]] ||
+        lab_fail "the handler to set a flag and post work, and nothing else: the cleanup belongs to the main loop" \
+            "the handler did more:" "§7: the handler sets a volatile sig_atomic_t flag and posts work (signal-safety(7))" \
+            "$report" || return
     # SIGTERM while the server creates the registry: strace delivers it as
     # shm_open() enters openat(). The handler is installed by then (§6 step
     # 3), so the server stops as cleanly, without waiting for a call first.
