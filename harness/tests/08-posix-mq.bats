@@ -35,6 +35,11 @@ blocked_in_mq() {
             "$(lab_show_output "$name")"
 }
 
+# worker_stopped PID: stopped (strace's injected SIGSTOP: a tracing stop).
+worker_stopped() {
+    lab_proc_state "$1" t || lab_proc_state "$1" T
+}
+
 # start_dispatch NAME [DISPATCH ARGS...]: starts mq_dispatch -q $Q with these
 # arguments and waits for its readiness line (§5).
 start_dispatch() {
@@ -63,6 +68,9 @@ finish_dispatch() {
             "$(lab_show_output "$name")" || return
     lab_assert_exit "$name" 0 "§8" || return
     lab_assert_stderr_line "$name" "mq_dispatch: all $jobs jobs taken: queue $Q removed" "§5" || return
+    [[ ! -s $LAB_RUN/$name.out ]] ||
+        lab_fail "nothing on mq_dispatch's stdout" "it wrote $(wc -c <"$LAB_RUN/$name.out") bytes there" \
+            "§5: everything the dispatcher prints goes to stderr" "$(lab_show_output "$name" out)" || return
     lab_assert_no_new_ipc "no message queue left once mq_dispatch has ended" \
         "§3: mq_close() is not enough, a queue lives until mq_unlink() (hint 1)"
 }
@@ -96,21 +104,32 @@ expected_jobs() {
 # points: 10
 @test "3 workers, 1000 jobs: every job runs exactly once, with its priority" {
     local t k pid dpid
-    t=$(timeout_ms 1500)
+    local -a wpid=()
+    t=$(timeout_ms 1000)
     start_dispatch dispatch -n 1000 -p 4 || return
     blocked_in_mq dispatch "mq_dispatch blocked in mq_send() once the queue holds 10 jobs" \
         "§4: a full queue blocks mq_send()" || return
-    # The dispatcher is stopped while the workers start, so that none of them
-    # comes too late: each one opens the queue and drains it, then they all wait.
+    # The dispatcher is stopped while the workers start, and each worker is
+    # stopped (strace) at its first mq_timedreceive(): none can time out
+    # before the others are there, and the dispatcher cannot finish (and
+    # remove the queue) before the last one has opened it. Then all go on.
     dpid=$(lab_pid dispatch) || return
     lab_signal dispatch STOP
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
     for k in 1 2 3; do
-        lab_spawn "worker$k" -- "$WORKER" -q "$Q" -t "$t" -i "$k"
+        lab_spawn "worker$k" --inject 'mq_timedreceive:signal=SIGSTOP:when=1' -- "$WORKER" -q "$Q" -t "$t" -i "$k"
     done
     for k in 1 2 3; do
-        blocked_in_mq "worker$k" "worker $k waiting in mq_timedreceive() for a job" "§6" ||
-            { kill -CONT "$dpid" 2>/dev/null || :; return 1; }
+        pid=$(lab_pid "worker$k") && wpid[k]=$pid && lab_wait_while_running "worker$k" 5 worker_stopped "$pid" ||
+            {
+                kill -CONT "$dpid" 2>/dev/null || :
+                lab_fail "worker $k at its first mq_timedreceive() (where the grader stops it)" \
+                    "$(lab_describe "worker$k")" "§6: mq_timedreceive() takes the jobs" "$(lab_show_output "worker$k")"
+                return 1
+            }
+    done
+    for k in 1 2 3; do
+        lab_signal "worker$k" CONT
     done
     lab_signal dispatch CONT
     finish_dispatch dispatch 1000 || return
@@ -125,10 +144,10 @@ expected_jobs() {
                 "$(lab_show_output "worker$k" out)" || return
     done
     for k in 1 2 3; do
-        n=$(grep -c '^worker [0-9]* pid' "$LAB_RUN/worker$k.out")
+        n=$(grep -c '^worker [0-9]* pid' "$LAB_RUN/worker$k.out" || :)   # 0: the others took them all
         finish_worker "worker$k" "$k" "$n" "$t" || return
         total=$((total + n))
-        pid=$(lab_field "worker$k" pid)
+        pid=${wpid[k]}
         # Every job line of worker k names worker k, its pid, and the job's priority.
         awk -v id="$k" -v pid="$pid" '
             /^worker [0-9]+: / { next }
@@ -282,6 +301,8 @@ expected_jobs() {
     local t
     t=$(timeout_ms 300)
     start_dispatch dispatch -n 7 -m 512 || return
+    lab_assert_stderr_line dispatch "mq_dispatch: queue $Q ready (maxmsg 10, msgsize 512)" "§5 (readiness): M is MSGSIZE" ||
+        return
     wait_all_sent dispatch || return
     lab_assert_stderr_line dispatch "mq_dispatch: $Q maxmsg 10 msgsize 512 curmsgs 7" \
         "§5: mq_getattr() once the 7 jobs are sent, before any worker runs" || return
@@ -344,36 +365,40 @@ expected_jobs() {
     finish_dispatch dispatch 5
 }
 
+# assert_usage_error NAME USAGE PROGRAM ARGS: PROGRAM ARGS (split at blanks)
+# exits 2 with two lines on stderr: what is wrong, then exactly USAGE (§2).
+assert_usage_error() {
+    local name=$1 usage=$2 program=$3 prog=${3##*/}
+    local -a args
+    read -ra args <<<"$4"
+    lab_run "$name" -- "$program" "${args[@]}"
+    lab_assert_exit "$name" 2 "§2: $prog $4 is a usage error" || return
+    [[ $(wc -l <"$LAB_RUN/$name.err") -eq 2 && $(tail -n 1 "$LAB_RUN/$name.err") == "$usage" ]] ||
+        lab_fail "two lines on stderr for: $prog $4: one that says what is wrong, then \"$usage\"" \
+            "$(wc -l <"$LAB_RUN/$name.err") line(s)" "§2 (bad arguments)" "$(lab_show_output "$name")"
+}
+
 # points: 5
 @test "bad arguments and a queue name without the leading '/': a usage message, exit 2" {
-    local -a bad=("-q ipclab-jobs" "-q /a/b" "-q /" "-n -1" "-n x" "-p 0" "-p 33" "-m 8193" "-l 5" "-x" "extra" "-q")
-    local i name
-    local -a args
+    # Those that a program could take for good ones name the test's queue.
+    local -a bad=("-q ipclab-jobs" "-q /a/b" "-q /" "-n -1" "-n x" "-p 0" "-p 33" "-m 8193" "-l 5" "-x" "extra" "-q"
+        "-q $Q -n +5" "-q $Q -n 1000001" "-q $Q -m 15" "-q $Q -l 65537")
+    local usage="usage: mq_dispatch [-q NAME] [-n JOBS] [-p PRIORITIES] [-m MSGSIZE] [-l LENGTH] [--nonblock]"
+    local i
     for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        name=dispatch$i
-        lab_run "$name" -- "$DISPATCH" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: mq_dispatch ${bad[$i]} is a usage error" || return
-        grep -q '^usage: mq_dispatch' "$LAB_RUN/$name.err" ||
-            lab_fail "the usage line of §2 on stderr for: mq_dispatch ${bad[$i]}" "no usage line" "§2" \
-                "$(lab_show_output "$name")" || return
+        assert_usage_error "dispatch$i" "$usage" "$DISPATCH" "${bad[$i]}" || return
     done
-    grep -qF "mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/'" "$LAB_RUN/dispatch0.err" ||
-        lab_fail "the line \"mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/', ...\"" \
-            "no such line" "§2 and §3 (queue names)" "$(lab_show_output dispatch0)" || return
-    local -a wbad=("-q jobs" "-t 0" "-t 1s" "-i x" "-x" "extra")
+    lab_assert_stderr_line dispatch0 \
+        "mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
+        "§2 and §3 (queue names)" || return
+    local -a wbad=("-q jobs" "-t 0" "-t 1s" "-i x" "-x" "extra" "-t" "-t 600001" "-i 1000000" "-q /a/b")
+    usage="usage: mq_worker [-q NAME] [-t TIMEOUT_MS] [-i ID]"
     for i in "${!wbad[@]}"; do
-        read -ra args <<<"${wbad[$i]}"
-        name=worker$i
-        lab_run "$name" -- "$WORKER" "${args[@]}"
-        lab_assert_exit "$name" 2 "§2: mq_worker ${wbad[$i]} is a usage error" || return
-        grep -q '^usage: mq_worker' "$LAB_RUN/$name.err" ||
-            lab_fail "the usage line of §2 on stderr for: mq_worker ${wbad[$i]}" "no usage line" "§2" \
-                "$(lab_show_output "$name")" || return
+        assert_usage_error "worker$i" "$usage" "$WORKER" "${wbad[$i]}" || return
     done
-    grep -qF "mq_worker: invalid queue name 'jobs': it must start with '/'" "$LAB_RUN/worker0.err" ||
-        lab_fail "the line \"mq_worker: invalid queue name 'jobs': it must start with '/', ...\"" \
-            "no such line" "§2 and §3 (queue names)" "$(lab_show_output worker0)" || return
+    lab_assert_stderr_line worker0 \
+        "mq_worker: invalid queue name 'jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
+        "§2 and §3 (queue names)" || return
     lab_assert_no_new_ipc "no queue created for bad arguments" "§2: check the arguments before mq_open()"
 }
 
@@ -394,9 +419,9 @@ expected_jobs() {
     wait_all_sent first || return
     lab_run second -- "$DISPATCH" -q "$Q" -n 2
     lab_assert_exit second 1 "§3: O_EXCL: a queue that exists belongs to another dispatcher" || return
-    grep -qF "mq_dispatch: queue $Q exists already: another dispatcher is running" "$LAB_RUN/second.err" ||
-        lab_fail "the line \"mq_dispatch: queue $Q exists already: another dispatcher is running, ...\"" \
-            "no such line" "§3 and §8" "$(lab_show_output second)" || return
+    lab_assert_stderr_line second \
+        "mq_dispatch: queue $Q exists already: another dispatcher is running, or a killed one left it (remove it with: rm /dev/mqueue$Q)" \
+        "§3 and §8" || return
     [[ -z $LAB_MQUEUE_DIR || -e $LAB_MQUEUE_DIR$Q ]] ||
         lab_fail "the first dispatcher's queue still there" "the second dispatcher removed it" \
             "§3: a dispatcher that did not create the queue must not remove it" || return
