@@ -82,11 +82,12 @@ shell: ## open a shell in the lab container (exercises/ shared with the host; bu
 
 # The native run has proved every mutant on the same grader: in the image the
 # self-test runs every case but the mutants, of which it grades a sample, and
-# what the native run leaves to it: the hostile programs on every test
+# what differs there (a non-root grader, the container's limits)
 # (LAB_SELFTEST_SCOPE=image, see harness/selftest/run; SELFTEST_SCOPE=all
-# runs everything there, each solution graded twice included).
+# runs everything there: hostile programs on every test, each solution
+# graded twice).
 SELFTEST_SCOPE ?= image
-image-test: image ## run `make test` inside the lab image as student: every case but the mutants (a sample), hostile programs on every test (SELFTEST_SCOPE=all for all), rebuilding it first (cached)
+image-test: image ## run `make test` inside the lab image as student: every case but the mutants (a sample) (SELFTEST_SCOPE=all for all), rebuilding it first (cached)
 	$(DOCKER) run --rm $(DOCKER_RUN_LIMITS) $(DOCKER_RUN_ENV) -e LAB_SELFTEST_SCOPE=$(SELFTEST_SCOPE) $(IMAGE_LAB) make test
 
 # The hostile programs (harness/selftest/hostile/NAME.c) that gradescope-test
