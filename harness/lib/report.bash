@@ -344,9 +344,10 @@ lab_assert_stderr_line() {
 # results/LABEL/logs/EXERCISE), in a folder of the test's; prints that
 # folder (or $LAB_LOGS when there is nowhere to keep them).  $LAB_LOGS is
 # the programs' to write: only regular files are copied, never through a
-# link (dd iflag=nofollow), and each is cut at 4 MiB.
+# link (dd iflag=nofollow), each cut at 4 MiB, and at most 16 of them (a
+# program may make thousands).
 lab_keep_logs() {
-    local name=$1 suffix=$2 dir file
+    local name=$1 suffix=$2 dir file kept=0
     dir=${LAB_KEEP_LOGS:+$LAB_KEEP_LOGS/$BATS_TEST_NUMBER-$name}
     if [[ -z $dir ]] || ! mkdir -p -- "$dir"; then
         echo "$LAB_LOGS"
@@ -354,6 +355,7 @@ lab_keep_logs() {
     fi
     for file in "$LAB_LOGS/$name.$suffix"*; do
         [[ -f $file && ! -L $file ]] || continue
+        ((kept++ < 16)) || break
         dd if="$file" of="$dir/${file##*/}" iflag=nofollow bs=64K count=64 status=none 2>/dev/null || :
     done
     echo "$dir"
