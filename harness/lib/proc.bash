@@ -48,10 +48,12 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    program's stderr $LAB_RUN/NAME.err) are traced and
 #                    injected (strace -P): "stop it at its first write to
 #                    stderr" without counting its other writes.
+#   --strace-raw CALLS  with --strace: those calls are logged with their
+#                    arguments as numbers (buffer addresses, not contents)
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
-    local in_pipe=0 valgrind="" strace_calls="" inject="" trace_path=""
+    local in_pipe=0 valgrind="" strace_calls="" inject="" trace_path="" strace_raw=""
     shift
     while (($#)); do
         case $1 in
@@ -67,6 +69,7 @@ lab_spawn() {
         --strace) strace_calls=$2; shift 2 ;;
         --inject) inject=$2; shift 2 ;;
         --trace-path) trace_path=$2; shift 2 ;;
+        --strace-raw) strace_raw=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "lab_spawn: unknown option $1" >&2; return 2 ;;
         esac
@@ -77,7 +80,7 @@ lab_spawn() {
     local -a cmd=() wrapper=()
     local scale_kind=""
     if [[ -n $strace_calls || -n $inject ]]; then
-        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject" "$trace_path")
+        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject" "$trace_path" "$strace_raw")
         cmd+=("${wrapper[@]}")
         : >"$LAB_RUN/$name.traced"      # lab_pid: the program is strace's child
     fi

@@ -7,15 +7,19 @@
 
 # shellcheck shell=bash
 
-# lab_strace_command NAME CALLS [INJECT [PATH]]: the strace command line, one
-# word per line; INJECT is an -e inject= expression (lab_spawn --inject), such
-# as read:delay_exit=1000000 (every read() returns a second after it is done);
-# PATH (lab_spawn --trace-path) keeps only the calls that use that file:
-# strace neither logs nor injects the calls it filters out.
+# lab_strace_command NAME CALLS [INJECT [PATH [RAW]]]: the strace command
+# line, one word per line; INJECT is an -e inject= expression (lab_spawn
+# --inject), such as read:delay_exit=1000000 (every read() returns a second
+# after it is done); PATH (lab_spawn --trace-path) keeps only the calls that
+# use that file: strace neither logs nor injects the calls it filters out;
+# RAW (lab_spawn --strace-raw) lists calls whose arguments are logged as
+# numbers, in hex (read(0, 0x7f3a2c001000, 0x10000) = 0x10000: where the
+# bytes go, not what they are).
 lab_strace_command() {
     printf '%s\n' strace -f -qq -s 96 -o "$LAB_LOGS/$1.strace" -e "trace=$2"
     [[ -z ${3:-} ]] || printf '%s\n' -e "inject=$3"
     [[ -z ${4:-} ]] || printf '%s\n' -P "$4"
+    [[ -z ${5:-} ]] || printf '%s\n' -e "raw=$5"
 }
 
 # lab_syscalls NAME: the names of the calls that were made (sorted, once).
