@@ -368,7 +368,8 @@ pool_two_stopped() {
 
 # points: 10
 @test "a killed worker is reported and reaped at once, and its tasks go to the next live worker" {
-    lab_spawn pool --in-pipe -- "$POOL" -w 3 -
+    # Traced (every call): what the SIGCHLD handler does is looked at last.
+    lab_spawn pool --strace all --in-pipe -- "$POOL" -w 3 -
     lab_input pool 0 1 2 3 0 1
     lab_wait_lines pool 6 5 ||
         lab_fail "6 log lines soon after 6 tasks were written" "$(lab_describe pool)" "§5, §6" \
@@ -395,24 +396,52 @@ pool_two_stopped() {
 
     # Tasks 7 and 10 were worker 1's: they go to worker 2.
     lab_input pool 2 3 0 1 2 3
+    # Task 11, the last, is worker 2's own: once it is logged, worker 2 has
+    # run every task it was given.
+    lab_wait_output pool '^worker 2 pid [0-9]+ task 11 ' 5 ||
+        lab_fail "worker 2 to log task 11 soon after 12 tasks were written, worker 1 dead" \
+            "$(lab_describe pool)" "§5: task T goes to worker T mod W" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+
+    # Then the last worker dies too: the next live worker after 2 is 0,
+    # the wrap from W-1 to 0 (tasks 13 and 14 were workers 1's and 2's).
+    local last
+    last=$(pool_worker_pid pool 2)
+    lab_signal_pid "$last" KILL "worker 2" "§4"
+    lab_wait_output pool "^task_pool: worker 2 \\(pid $last\\) died$" 2 err ||
+        lab_fail "the line \"task_pool: worker 2 (pid $last) died\" on stderr soon after worker 2 was killed" \
+            "$(lab_describe pool)" "§8" "$(lab_show_output pool)" || return
+    lab_input pool 0 1 2
     lab_close_input pool
     lab_wait_exit pool 5 || true
     assert_pool_ended pool || return
     local t
-    for t in 0 1 2 3 4 5 6 7 8 9 10 11; do
+    for t in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
         local k=$((t % 3))
         ((k == 1 && t > 5)) && k=2
+        ((t > 11)) && k=0
         pool_line "$k" "$t" $((t % 4))
     done | sort -t ' ' -k4,4n >"$BATS_TEST_TMPDIR/expected"
     pool_assert_log pool "$BATS_TEST_TMPDIR/expected" \
-        "tasks 0-5 as usual, then tasks 7 and 10 (worker 1's) on worker 2, the next live worker" \
-        "§8: a dead worker's tasks go to the next live worker after it" || return
-    [[ $(grep -c "^task_pool: worker 1 (pid $victim) died$" "$LAB_RUN/pool.err") == 1 ]] ||
-        lab_fail "the death of worker 1 reported exactly once" \
-            "$(grep -c "died" "$LAB_RUN/pool.err") lines about a death" "§8" "$(lab_show_output pool)" || return
-    lab_assert_stderr_line pool "$(pool_summary 12 3 2 1)" "§7 (the summary)" || return
+        "tasks 0-5 as usual, tasks 7 and 10 (worker 1's) on worker 2, the next live worker, then with workers 1 and 2 dead tasks 12-14 on worker 0 (after worker 2 comes worker 0)" \
+        "§5: the next live worker after K, wrapping from W-1 to 0" || return
+    local k pid
+    for k in 1 2; do
+        pid=$victim
+        ((k == 2)) && pid=$last
+        [[ $(grep -c "^task_pool: worker $k (pid $pid) died$" "$LAB_RUN/pool.err") == 1 ]] ||
+            lab_fail "the death of worker $k reported exactly once" \
+                "$(grep -c "died" "$LAB_RUN/pool.err") lines about a death" "§8" "$(lab_show_output pool)" || return
+    done
+    lab_assert_stderr_line pool "$(pool_summary 15 3 4 2)" "§7 (the summary)" || return
     lab_assert_no_strays pool "§7, §8" || return
-    lab_assert_exit pool 1 "§9: a worker died, so the status is 1"
+    lab_assert_exit pool 1 "§9: a worker died, so the status is 1" || return
+    local report
+    report=$(lab_handler_calls pool "$parent" CHLD '^$')
+    [[ -z $report ]] ||
+        lab_fail "the SIGCHLD handler to make no system call: it only sets a flag" "the handler did more:" \
+            "§8: the handler only sets a flag; the main loop calls waitpid() and writes the messages (signal-safety(7))" \
+            "$report"
 }
 
 # points: 10
