@@ -444,7 +444,7 @@ pool_two_stopped() {
             "$report"
 }
 
-# points: 10
+# points: 5
 @test "a worker that dies while the parent writes to it: EPIPE, not a dead parent" {
     local w0 w1 parent
     pool_two_stopped || return
@@ -594,6 +594,36 @@ pool_two_stopped() {
         lab_fail "no task run when the pool could not be started" "some log lines" "§9" \
             "$(lab_show_output pool out)" || return
     lab_assert_exit pool 1 "§9: pipe() failed while the workers were started"
+}
+
+# points: 5
+@test "SIGTERM to the parent ends the pool as at EOF, with the summary and status 143; a worker ignores SIGINT" {
+    lab_spawn pool --in-pipe -- "$POOL" -w 2 -
+    lab_input pool 0 1
+    lab_wait_lines pool 2 5 ||
+        lab_fail "2 log lines soon after 2 tasks were written" "$(lab_describe pool)" "§6" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    # A Ctrl-C reaches every process of the group: a worker lives on.
+    local w0
+    w0=$(pool_worker_pid pool 0)
+    lab_signal_pid "$w0" INT "worker 0" "§9" || return
+    lab_input pool 2 3
+    lab_wait_output pool '^worker 0 pid [0-9]+ task 2 ' 5 ||
+        lab_fail "worker 0 to ignore SIGINT and run task 2" "$(lab_describe pool)" \
+            "§9: workers ignore SIGINT (the parent ends them); set it in the child after fork()" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
+    lab_wait_output pool '^worker 1 pid [0-9]+ task 3 ' 5 || true
+    # SIGTERM while the parent waits for input, its input left open.
+    lab_signal pool TERM
+    lab_wait_until "$(lab_seconds 5)" lab_finished pool ||
+        lab_fail "task_pool to end soon after SIGTERM, with its input still open" \
+            "it still runs 5 s later: $(lab_describe pool)" \
+            "§9: SIGTERM stops the dispatching: a handler without SA_RESTART, so the read() returns EINTR" \
+            "$(lab_show_output pool)" || return
+    lab_wait_exit pool 5 || true
+    lab_assert_stderr_line pool "$(pool_summary 4 2 0 0)" "§9: the pool ends as in §7, with the summary" || return
+    lab_assert_no_strays pool "§9: the workers are ended and reaped as in §7" || return
+    lab_assert_exit pool 143 "§9: SIGTERM (15): exit status 128 + 15, from exit(), not the signal's default action"
 }
 
 # points: 5
