@@ -354,14 +354,22 @@ served_while_stopping() {
 }
 
 # points: 5
-@test "SIGINT: the FIFO is removed and the server exits 0" {
-    start_server server || return
+@test "SIGINT: the FIFO is removed and the server exits 0, the cleanup done outside the handler" {
+    # Traced (every call): what a SIGINT handler does is looked at last.
+    start_server server --strace all || return
+    local pid report
+    pid=$(lab_pid server) || return
     stop_server server INT || return
     [[ ! -e $FIFO && ! -L $FIFO ]] ||
         lab_fail "no file at $FIFO once the server has ended" "it is still there" \
             "§6: on SIGINT (Ctrl-C) the server unlink()s the FIFO before it exits (hint 4)" || return
     lab_assert_stderr_line server "fifo_server: SIGINT received: $FIFO removed" "§6" || return
-    lab_assert_no_new_ipc "no FIFO left behind" "§6"
+    lab_assert_no_new_ipc "no FIFO left behind" "§6" || return
+    report=$(lab_handler_calls server "$pid" 'INT|TERM' '^$')
+    [[ -z $report ]] ||
+        lab_fail "the SIGINT handler to make no system call: it only sets a flag, the main loop cleans up" \
+            "the handler did more:" "§6: the cleanup (unlink, close, the message) is done by the main loop, not in the handler" \
+            "$report"
 }
 
 # points: 5
