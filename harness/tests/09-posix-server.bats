@@ -272,12 +272,16 @@ EOF
         "error usage: disconnect" "error usage: kill_server" "$usage" "$usage" "$usage" "$usage" \
         "$usage" "$usage" "error unknown request '${word:0:64}'" "ok 8" "ok 3" || return
     lab_assert_exit client 0 "§4: error responses are responses: the client exits 0" || return
-    # A NUL byte in a request, a line too long to be one.
-    { printf 'ad\0d 1 2\n'; printf 'add 1 %0252d\n' 1; printf 'add 2 2\n'; } >"$BATS_TEST_TMPDIR/bytes.in"
+    # A NUL byte in a request, a line too long to be one, and a line of 256
+    # bytes (the most a message holds), which is sent.
+    local word256
+    word256=$(printf 'v%.0s' {1..256})
+    { printf 'ad\0d 1 2\n'; printf 'add 1 %0252d\n' 1; printf '%s\n' "$word256"; printf 'add 2 2\n'; } \
+        >"$BATS_TEST_TMPDIR/bytes.in"
     lab_run bytes --in "$BATS_TEST_TMPDIR/bytes.in" -- "$CLIENT" -n "$PREFIX"
-    assert_replies bytes "the response to the request with a NUL byte; no response to the line of 258 bytes, not sent; then ok 4" \
-        "§5 (a message with a '\\0' byte) and §4 (a line longer than 256 bytes is not sent)" \
-        "error malformed request (a NUL byte)" "ok 4" || return
+    assert_replies bytes "the response to the request with a NUL byte; no response to the line of 258 bytes, not sent; the response to the line of 256 bytes, sent; then ok 4" \
+        "§5 (a message with a '\\0' byte) and §4 (a line longer than 256 bytes is not sent; one of 256 bytes is)" \
+        "error malformed request (a NUL byte)" "error unknown request '${word256:0:64}'" "ok 4" || return
     lab_assert_stderr_line bytes "posix_client: line 2 is too long (at most 256 bytes): not sent" "§4 step 5" || return
     lab_assert_exit bytes 1 "§4 step 5: a line too long: the client goes on, and exits 1 at the end" || return
     ! lab_finished server ||
@@ -584,7 +588,11 @@ check_refused_restart() {
     assert_replies client "the 3 responses, under valgrind too" "§5" \
         "ok 3" "error usage: add A B (integers from -1000000000 to 1000000000)" "error unknown request 'what'" ||
         return
-    client_run killer "kill_server"
+    # This client stops after kill_server answered: getline's buffer is freed
+    # on that way out too.
+    printf '%s\n' "kill_server" >"$BATS_TEST_TMPDIR/killer.in"
+    lab_run killer --valgrind --wait 5 --in "$BATS_TEST_TMPDIR/killer.in" -- "$CLIENT" -n "$PREFIX"
+    assert_replies killer "the response to kill_server, under valgrind too" "§5" "ok server stopping" || return
     lab_wait_exit server 5 || true
     lab_assert_exit server 0 "§7: kill_server stops the server, exit 0" || return
     # Every finding of both programs, not only the first one.
@@ -592,10 +600,12 @@ check_refused_restart() {
     lab_assert_valgrind_clean server "§8: free what you allocate, in the main process and in each handler" ||
         failed=1
     lab_assert_valgrind_clean client "§8: free getline's buffer" || failed=1
+    lab_assert_valgrind_clean killer "§8: free getline's buffer, after kill_server answered too" || failed=1
     lab_assert_valgrind_fds server \
         "§8: close the pipe ends, the shm descriptor after mmap, and mq_close() the queues, in the handlers too" ||
         failed=1
     lab_assert_valgrind_fds client "§8: mq_close() both queues, close the shm descriptor after mmap" || failed=1
+    lab_assert_valgrind_fds killer "§8: mq_close() both queues, close the shm descriptor after mmap" || failed=1
     return "$failed"
 }
 
@@ -630,6 +640,29 @@ assert_usage() {
         lab_run "$name" -- "$CLIENT" "${args[@]}"
         lab_assert_exit "$name" 2 "§2: posix_client ${cbad[$i]} is a usage error" || return
         assert_usage "$name" "usage: posix_client [-n PREFIX] [-t SECONDS]" "posix_client ${cbad[$i]}" || return
+    done
+    # An empty PREFIX, which read -a cannot make an operand of.
+    lab_run server_empty -- "$SERVER" -n ''
+    lab_assert_exit server_empty 2 "§2: posix_server -n '' (an empty PREFIX) is a usage error" || return
+    assert_usage server_empty "usage: posix_server [-n PREFIX]" "posix_server -n ''" || return
+    lab_run client_empty -- "$CLIENT" -n ''
+    lab_assert_exit client_empty 2 "§2: posix_client -n '' (an empty PREFIX) is a usage error" || return
+    assert_usage client_empty "usage: posix_client [-n PREFIX] [-t SECONDS]" "posix_client -n ''" || return
+    # The largest values are arguments, not errors: with no server the
+    # client says so (exit 1), not usage (exit 2).
+    local p200=$PREFIX
+    while ((${#p200} < 200)); do p200+=a; done
+    local -a good=("-n $p200" "-n $PREFIX -t 3600")
+    for i in "${!good[@]}"; do
+        read -ra args <<<"${good[$i]}"
+        name=cgood$i
+        lab_run "$name" -- "$CLIENT" "${args[@]}"
+        lab_assert_exit "$name" 1 \
+            "§2: posix_client ${good[$i]} is no usage error (a PREFIX of 200 bytes, SECONDS 3600: the largest allowed): with no server, exit 1" ||
+            return
+        grep -q '^posix_client: no server for ' "$LAB_RUN/$name.err" ||
+            lab_fail "for: posix_client ${good[$i]}, the line \"posix_client: no server for ...\" (no server runs)" \
+                "none" "§2 (the bounds are included) and §4" "$(lab_show_output "$name")" || return
     done
     lab_assert_no_new_ipc "no object created for bad arguments" "§2: check the arguments first"
 }
