@@ -174,11 +174,45 @@ expected_jobs() {
 @test "a queue filled before any worker starts: highest priority first, oldest first within a priority" {
     local t pid
     t=$(timeout_ms 300)
+    local dpid
     start_dispatch dispatch -n 10 -p 4 || return
     wait_all_sent dispatch || return
-    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 5
-    finish_worker worker 5 10 "$t" || return
-    pid=$(lab_field worker pid)
+    # The dispatcher is stopped until the worker has exited: the worker times
+    # out on a queue that still exists, and must leave it there (§6).
+    dpid=$(lab_pid dispatch) || return
+    lab_signal dispatch STOP
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
+    # strace stops the worker at its 11th mq_timedreceive(), after the 10
+    # jobs: their lines must be out by then, not held in a stdio buffer
+    # until exit (§6: one write() per job line, at once).
+    lab_spawn worker --inject 'mq_timedreceive:signal=SIGSTOP:when=11' -- "$WORKER" -q "$Q" -t "$t" -i 5
+    pid=$(lab_pid worker) && lab_wait_while_running worker 5 worker_stopped "$pid" ||
+        {
+            kill -CONT "$dpid" 2>/dev/null || :
+            lab_fail "mq_worker at its 11th mq_timedreceive(), once it has taken the 10 jobs (where the grader stops it)" \
+                "$(lab_describe worker)" "§6" "$(lab_show_output worker)"
+            return 1
+        }
+    local lines
+    lines=$(grep -c '^worker 5 pid ' "$LAB_RUN/worker.out" || :)
+    ((lines == 10)) || {
+        lab_signal worker CONT
+        kill -CONT "$dpid" 2>/dev/null || :
+        lab_fail "10 job lines on mq_worker's stdout while it waits for an 11th job" "$lines line(s) so far" \
+            "§6: each job line is written with one write() when the job is taken (printf() into a file is held in a buffer until exit: fflush(), or format and write())" \
+            "$(lab_show_output worker out)"
+        return 1
+    }
+    lab_signal worker CONT
+    finish_worker worker 5 10 "$t" || { kill -CONT "$dpid" 2>/dev/null || :; return 1; }
+    [[ -z $LAB_MQUEUE_DIR || -e $LAB_MQUEUE_DIR$Q ]] || {
+        kill -CONT "$dpid" 2>/dev/null || :
+        lab_fail "the queue $LAB_MQUEUE_DIR$Q still there once the worker has exited (the dispatcher is stopped)" \
+            "it is gone: the worker removed it" "§3 and §6: workers never remove the queue, only the dispatcher does"
+        return 1
+    }
+    lab_signal dispatch CONT
+    # pid: the worker's own (lab_pid), not strace's.
     { expected_jobs 5 "$pid" 10 4 priority; echo "worker 5: 10 jobs, idle for $t ms, exiting"; } \
         >"$BATS_TEST_TMPDIR/expected"
     lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
@@ -263,24 +297,25 @@ expected_jobs() {
 @test "a message that is not \"job N\" (N at most 1000000000) is dropped with a line on stderr, and not counted" {
     local t
     t=$(timeout_ms 400)
-    start_dispatch dispatch -n 2 -p 1 || return
+    start_dispatch dispatch -n 1 -p 1 || return
     wait_all_sent dispatch || return
-    # Behind jobs 1 and 2, what no dispatcher sends (the grader's mq_sender):
-    # job 1000000000 is a job, the others are not (§6).
-    local -a bad=(hello job "job x" "Job 4" " job 5" "job 1000000001" "job -1")
+    # Behind job 1, what no dispatcher sends (the grader's mq_sender):
+    # job 1000000000 is a job, the others are not (§6); job 4294967297
+    # (2^32 + 1) is not job 1 read into an int.
+    local -a bad=(hello job "job x" "Job 4" " job 5" "job 1000000001" "job -1" "job 4294967297")
     lab_run sender -- "$LAB_TOOLS/mq_sender" "$Q" "job 1000000000" "${bad[@]}"
     lab_assert_exit sender 0 "the grader's mq_sender (a grader fault if it fails)" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 3
-    finish_dispatch dispatch 2 || return
-    finish_worker worker 3 3 "$t" || return
+    finish_dispatch dispatch 1 || return
+    finish_worker worker 3 2 "$t" || return
     local pid
     pid=$(lab_field worker pid)
     {
-        printf 'worker 3 pid %s job %s priority 0\n' "$pid" 1 "$pid" 2 "$pid" 1000000000
-        echo "worker 3: 3 jobs, idle for $t ms, exiting"
+        printf 'worker 3 pid %s job %s priority 0\n' "$pid" 1 "$pid" 1000000000
+        echo "worker 3: 2 jobs, idle for $t ms, exiting"
     } >"$BATS_TEST_TMPDIR/worker.expected"
     lab_assert_same_output worker "$BATS_TEST_TMPDIR/worker.expected" \
-        "jobs 1, 2 and 1000000000, and the last line counting 3 jobs: nothing for the messages that are not jobs" \
+        "jobs 1 and 1000000000, and the last line counting 2 jobs: nothing for the messages that are not jobs" \
         "§6: a message that does not start with \"job \" and a digit, or whose number is above 1000000000, is dropped and not counted" ||
         return
     local message count
@@ -300,24 +335,51 @@ expected_jobs() {
 @test "the attribute line reports what mq_getattr says (maxmsg, msgsize, curmsgs)" {
     local t
     t=$(timeout_ms 300)
-    start_dispatch dispatch -n 7 -m 512 || return
-    lab_assert_stderr_line dispatch "mq_dispatch: queue $Q ready (maxmsg 10, msgsize 512)" "§5 (readiness): M is MSGSIZE" ||
+    umask 022   # the queue's mode 0600 is then 600, and 0644 or 0666 show as 644
+    # Leading zeros are decimal digits like any other (§2): -n 07 -m 0512 is 7 jobs of at most 512 bytes.
+    start_dispatch dispatch -n 07 -m 0512 || return
+    lab_assert_stderr_line dispatch "mq_dispatch: queue $Q ready (maxmsg 10, msgsize 512)" \
+        "§5 (readiness): M is MSGSIZE; §2: -m 0512 is 512 (decimal digits, leading zeros accepted, not octal)" ||
         return
     wait_all_sent dispatch || return
     lab_assert_stderr_line dispatch "mq_dispatch: $Q maxmsg 10 msgsize 512 curmsgs 7" \
-        "§5: mq_getattr() once the 7 jobs are sent, before any worker runs" || return
+        "§5: mq_getattr() once the 7 jobs (-n 07) are sent, before any worker runs" || return
     if [[ -n $LAB_MQUEUE_DIR ]]; then
         [[ -e $LAB_MQUEUE_DIR$Q ]] ||
             lab_fail "the queue $LAB_MQUEUE_DIR$Q while the dispatcher waits for workers" "it is not there" \
                 "§3: the name given with -q, as it is" || return
+        local mode qsize
+        mode=$(stat -c %a "$LAB_MQUEUE_DIR$Q")
+        [[ $mode == 600 ]] ||
+            lab_fail "the queue $LAB_MQUEUE_DIR$Q with mode 600 (rw for its owner only; the grader's umask is 022)" \
+                "its mode is $mode" "§3: mq_open(NAME, ..., 0600, &attr)" || return
+        # QSIZE: the bytes of the 7 jobs waiting, "job 1" to "job 7", 5 bytes each, no '\0'.
+        qsize=$(grep -o 'QSIZE:[0-9]*' "$LAB_MQUEUE_DIR$Q")
+        [[ $qsize == QSIZE:35 ]] ||
+            lab_fail "QSIZE:35 in $LAB_MQUEUE_DIR$Q: the 7 jobs \"job 1\" to \"job 7\", 5 bytes each" \
+                "${qsize:-no QSIZE}" "§4: the text \"job J\" with no '\\0' (send strlen() bytes, not strlen() + 1)" \
+                "$(cat "$LAB_MQUEUE_DIR$Q")" || return
     fi
+    # The dispatcher's queue descriptor is O_WRONLY (§3): /proc/PID/fdinfo shows its flags.
+    local dpid fd flags=""
+    dpid=$(lab_pid dispatch) || return
+    for fd in /proc/"$dpid"/fd/*; do
+        [[ $(readlink "$fd" 2>/dev/null) == "$Q" ]] || continue
+        flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$dpid/fdinfo/${fd##*/}" 2>/dev/null)
+    done
+    local seen="no descriptor of $Q in /proc/$dpid/fd"
+    [[ -z $flags ]] || seen="its flags are $flags (octal; the last digit is 0 for O_RDONLY, 1 for O_WRONLY, 2 for O_RDWR)"
+    [[ -n $flags ]] && (((8#$flags & 3) == 1)) ||
+        lab_fail "mq_dispatch's descriptor of $Q open for writing only (O_WRONLY)" "$seen" \
+            "§3: mq_open(NAME, O_WRONLY | O_CREAT | O_EXCL, 0600, &attr): only the workers read" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$t"
     finish_dispatch dispatch 7 || return
     finish_worker worker 1 7 "$t" || return
-    lab_run empty -- "$DISPATCH" -q "$Q" -n 0
+    # -p 32, the largest number of priorities (§2), is accepted.
+    lab_run empty -- "$DISPATCH" -q "$Q" -n 0 -p 32
     lab_assert_stderr_line empty "mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 0" \
-        "§5: with -n 0 nothing is sent, and the queue is removed at once" || return
-    lab_assert_exit empty 0 "§8"
+        "§5: with -n 0 nothing is sent, and the queue is removed at once; §2: -p 32 is accepted (1 to 32)" || return
+    lab_assert_exit empty 0 "§8; §2: -n 0 -p 32 are both accepted"
 }
 
 # points: 10
@@ -336,8 +398,21 @@ expected_jobs() {
 
 # points: 5
 @test "SIGTERM while waiting for the workers: the queue is removed, exit 143" {
-    start_dispatch dispatch -n 3 || return
+    local t pid
+    t=$(timeout_ms 300)
+    start_dispatch dispatch -n 5 || return
     wait_all_sent dispatch || return
+    # A worker has the queue open, stopped by strace at its first
+    # mq_timedreceive(), when the dispatcher removes it: once let go, it
+    # still takes the 5 jobs through its descriptor (§6).
+    lab_spawn worker --inject 'mq_timedreceive:signal=SIGSTOP:when=1' -- "$WORKER" -q "$Q" -t "$t" -i 6
+    pid=$(lab_pid worker) && lab_wait_while_running worker 5 worker_stopped "$pid" ||
+        lab_fail "mq_worker at its first mq_timedreceive() (where the grader stops it)" "$(lab_describe worker)" \
+            "§6: mq_timedreceive() takes the jobs" "$(lab_show_output worker)" || return
+    # Nothing is taken while the worker is stopped: the dispatcher waits,
+    # asleep between two looks at mq_curmsgs, not spinning.
+    lab_assert_idle dispatch 1 10 \
+        "§4: look at mq_curmsgs every 10 ms and sleep (nanosleep()) in between, not in a busy loop (hint 6)" || return
     lab_signal dispatch TERM
     lab_wait_exit dispatch 5 ||
         lab_fail "mq_dispatch to end soon after SIGTERM" "$(lab_describe dispatch)" \
@@ -345,7 +420,19 @@ expected_jobs() {
             "$(lab_show_output dispatch)" || return
     lab_assert_exit dispatch 143 "§7: 128 + 15 after SIGTERM" || return
     lab_assert_stderr_line dispatch "mq_dispatch: SIGTERM received: queue $Q removed" "§7" || return
-    lab_assert_no_new_ipc "no message queue left after SIGTERM, with 3 jobs still in it" "§7 (hint 5)"
+    lab_assert_no_new_ipc "no message queue left after SIGTERM, with 5 jobs still in it" "§7 (hint 5)" || return
+    lab_signal worker CONT
+    lab_wait_exit worker 10 || true
+    lab_assert_exit worker 0 \
+        "§6: the worker keeps working after the dispatcher unlinked the queue: its descriptor still refers to it (open it once, never again by name)" ||
+        return
+    finish_worker worker 6 5 "$t" || return
+    # -p left out: 4 priorities (§2), so jobs 4, 3, 2, then 1 and 5.
+    { expected_jobs 6 "$pid" 5 4 priority; echo "worker 6: 5 jobs, idle for $t ms, exiting"; } \
+        >"$BATS_TEST_TMPDIR/expected"
+    lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
+        "the 5 jobs from the removed queue, highest priority first: 4, 3, 2, then 1 and 5 (4 priorities, the default)" \
+        "§6: the descriptor outlives the name; §2: PRIORITIES is 4 by default"
 }
 
 # points: 5
@@ -354,6 +441,15 @@ expected_jobs() {
     t=$(timeout_ms 300)
     start_dispatch dispatch -n 5 -p 1 -m 1024 -l 1000 || return
     wait_all_sent dispatch || return
+    if [[ -n $LAB_MQUEUE_DIR ]]; then
+        # QSIZE: the bytes waiting, 5 jobs padded to exactly 1000 bytes each.
+        local qsize
+        qsize=$(grep -o 'QSIZE:[0-9]*' "$LAB_MQUEUE_DIR$Q")
+        [[ $qsize == QSIZE:5000 ]] ||
+            lab_fail "QSIZE:5000 in $LAB_MQUEUE_DIR$Q: 5 jobs of exactly 1000 bytes (-l 1000)" "${qsize:-no QSIZE}" \
+                "§4: \"job J\" followed by as many '.' as it takes to make exactly LENGTH bytes, no '\\0'" \
+                "$(cat "$LAB_MQUEUE_DIR$Q")" || return
+    fi
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 2
     finish_worker worker 2 5 "$t" || return
     pid=$(lab_field worker pid)
@@ -368,34 +464,49 @@ expected_jobs() {
 # assert_usage_error NAME USAGE PROGRAM ARGS: PROGRAM ARGS (split at blanks)
 # exits 2 with two lines on stderr: what is wrong, then exactly USAGE (§2).
 assert_usage_error() {
-    local name=$1 usage=$2 program=$3 prog=${3##*/}
     local -a args
     read -ra args <<<"$4"
-    lab_run "$name" -- "$program" "${args[@]}"
-    lab_assert_exit "$name" 2 "§2: $prog $4 is a usage error" || return
+    assert_usage_error_argv "$1" "$2" "$3" "${args[@]}"
+}
+
+# assert_usage_error_argv NAME USAGE PROGRAM ARG...: the same, the arguments
+# given one by one (an empty one too).
+assert_usage_error_argv() {
+    local name=$1 usage=$2 program=$3 prog=${3##*/} shown
+    shift 3
+    shown=$(printf "%q " "$@")
+    shown=${shown% }
+    lab_run "$name" -- "$program" "$@"
+    lab_assert_exit "$name" 2 "§2: $prog $shown is a usage error" || return
     [[ $(wc -l <"$LAB_RUN/$name.err") -eq 2 && $(tail -n 1 "$LAB_RUN/$name.err") == "$usage" ]] ||
-        lab_fail "two lines on stderr for: $prog $4: one that says what is wrong, then \"$usage\"" \
+        lab_fail "two lines on stderr for: $prog $shown: one that says what is wrong, then \"$usage\"" \
             "$(wc -l <"$LAB_RUN/$name.err") line(s)" "§2 (bad arguments)" "$(lab_show_output "$name")"
 }
 
 # points: 5
 @test "bad arguments and a queue name without the leading '/': a usage message, exit 2" {
-    # Those that a program could take for good ones name the test's queue.
-    local -a bad=("-q ipclab-jobs" "-q /a/b" "-q /" "-n -1" "-n x" "-p 0" "-p 33" "-m 8193" "-l 5" "-x" "extra" "-q"
-        "-q $Q -n +5" "-q $Q -n 1000001" "-q $Q -m 15" "-q $Q -l 65537")
+    # All but the bad names name the test's queue: a program that takes a bad
+    # argument for a good one uses a queue of this test's, never /ipclab-jobs.
+    local -a bad=("-q ipclab-jobs" "-q /a/b" "-q /" "-q $Q -n -1" "-q $Q -n x" "-q $Q -p 0" "-q $Q -p 33"
+        "-q $Q -m 8193" "-q $Q -l 5" "-q $Q -x" "-q $Q extra" "-q"
+        "-q $Q -n +5" "-q $Q -n 1000001" "-q $Q -m 15" "-q $Q -l 65537" "-q $Q -n 99999999999999999999")
     local usage="usage: mq_dispatch [-q NAME] [-n JOBS] [-p PRIORITIES] [-m MSGSIZE] [-l LENGTH] [--nonblock]"
     local i
     for i in "${!bad[@]}"; do
         assert_usage_error "dispatch$i" "$usage" "$DISPATCH" "${bad[$i]}" || return
     done
+    # An empty number is no number: not 0 (§2: digits only).
+    assert_usage_error_argv dispatch_empty "$usage" "$DISPATCH" -q "$Q" -n "" || return
     lab_assert_stderr_line dispatch0 \
         "mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
         "§2 and §3 (queue names)" || return
-    local -a wbad=("-q jobs" "-t 0" "-t 1s" "-i x" "-x" "extra" "-t" "-t 600001" "-i 1000000" "-q /a/b")
+    local -a wbad=("-q jobs" "-q $Q -t 0" "-q $Q -t 1s" "-q $Q -i x" "-q $Q -x" "-q $Q extra" "-t" "-q $Q -t 600001"
+        "-q $Q -i 1000000" "-q /a/b")
     usage="usage: mq_worker [-q NAME] [-t TIMEOUT_MS] [-i ID]"
     for i in "${!wbad[@]}"; do
         assert_usage_error "worker$i" "$usage" "$WORKER" "${wbad[$i]}" || return
     done
+    assert_usage_error_argv worker_empty "$usage" "$WORKER" -q "$Q" -t "" || return
     lab_assert_stderr_line worker0 \
         "mq_worker: invalid queue name 'jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
         "§2 and §3 (queue names)" || return
@@ -482,13 +593,21 @@ assert_syserr() {
 @test "valgrind: no memory error, no leak, no descriptor left open (dispatcher and worker)" {
     local t
     t=$(timeout_ms 300)
-    lab_spawn dispatch --valgrind -- "$DISPATCH" -q "$Q" -n 5 -l 100
+    # Messages exactly as long as mq_msgsize (-m 100 -l 100): the worker's
+    # buffer is full, with no room for a '\0' at buf[n] (§6).
+    lab_spawn dispatch --valgrind -- "$DISPATCH" -q "$Q" -n 5 -m 100 -l 100
     wait_all_sent dispatch || return
     lab_spawn worker --valgrind -- "$WORKER" -q "$Q" -t "$t" -i 3
     finish_worker worker 3 5 "$t" || return
     finish_dispatch dispatch 5 || return
     lab_assert_valgrind_clean dispatch "§9: free what you allocate" || return
-    lab_assert_valgrind_clean worker "§9: free the receive buffer" || return
+    lab_assert_valgrind_clean worker \
+        "§9: free the receive buffer; §6: a message of mq_msgsize bytes fills it, so buf[n] is past its end" || return
     lab_assert_valgrind_fds dispatch "§9: mq_close() the queue (a queue descriptor is a file descriptor)" || return
-    lab_assert_valgrind_fds worker "§9: mq_close() the queue"
+    lab_assert_valgrind_fds worker "§9: mq_close() the queue" || return
+    # An error path (EMSGSIZE) frees and closes as well (§9: when either program exits).
+    lab_run big --valgrind -- "$DISPATCH" -q "$Q" -n 2 -l 300
+    lab_assert_exit big 1 "§4: mq_send() fails with EMSGSIZE" || return
+    lab_assert_valgrind_clean big "§9: free the job buffer on the way out after an error too" || return
+    lab_assert_valgrind_fds big "§9: mq_close() the queue after an error too"
 }
