@@ -108,9 +108,64 @@ build_plugin() {
         lab_fail "the grader to build its own plugin lib$1.so" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-$1.log")"
 }
 
+# build_hostile: compiles $LAB_WORK/hostile, a client of the grader's that
+# registers length with an argument of 256 bytes and no NUL, its result
+# field full of 'c' (a hostile writer, not cb_client), then prints
+# "STATUS RESULT" of the answer, with the grader's own callbacks.h.
+build_hostile() {
+    "${CC:-gcc}" -std=gnu17 -O2 -I "$LAB_HARNESS/tools" -o "$LAB_WORK/hostile" -x c - -pthread \
+        >"$LAB_RUN/cc-hostile.log" 2>&1 <<'EOF' ||
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "callbacks.h"
+int main(int argc, char *argv[])
+{
+    struct cb_registry *reg;
+    struct cb_slot *slot = NULL;
+    struct timespec until;
+    int fd = argc == 2 ? shm_open(argv[1], O_RDWR, 0) : -1;
+
+    if (fd == -1 || (reg = mmap(NULL, sizeof *reg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        return perror("hostile: registry"), 1;
+    sem_wait(&reg->free_slots);
+    sem_wait(&reg->lock);
+    for (int i = 0; i < CB_SLOTS && slot == NULL; i++)
+        if (reg->slots[i].state == SLOT_FREE)
+            slot = &reg->slots[i];
+    if (slot == NULL)
+        return fprintf(stderr, "hostile: no FREE slot\n"), 1;
+    slot->client = getpid();
+    snprintf(slot->name, sizeof slot->name, "length");
+    memset(slot->arg, 'b', sizeof slot->arg);
+    memset(slot->result, 'c', sizeof slot->result);
+    slot->state = SLOT_REGISTERED;
+    sem_post(&reg->lock);
+    sem_post(&reg->work);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    if (sem_timedwait(&slot->done, &until) == -1)
+        return perror("hostile: no answer"), 1;
+    printf("%d %.*s\n", slot->status, (int)sizeof slot->result, slot->result);
+    sem_wait(&reg->lock);
+    slot->state = SLOT_FREE;
+    sem_post(&reg->lock);
+    sem_post(&reg->free_slots);
+    return 0;
+}
+EOF
+        lab_fail "the grader to build its own client hostile" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-hostile.log")"
+}
+
 # points: 5
 @test "a callback runs in the server's process: whoami returns the server's pid" {
-    start_server || return
+    # strace holds the server back for 0.3 s as each futex() call returns,
+    # among them the wake of sem_post(done): an answer written into the slot
+    # only after that post is read by the client before it is there.
+    start_server server "$SHM" --inject 'futex:delay_exit=300000' || return
     local spid
     spid=$(lab_pid server)
     grep -qxF "cb_server: ready on $SHM, plugin $PLUGIN (pid $spid)" "$LAB_RUN/server.out" ||
@@ -119,7 +174,7 @@ build_plugin() {
             "$(lab_show_output server out)" || return
     call who -- whoami hello
     assert_call who "whoami(hello) = $spid (ran in pid $spid)" \
-        "§4 (the output line) and §5: the server calls cb_whoami itself, so getpid() is the server's pid" || return
+        "§4 (the output line) and §5: the server calls cb_whoami itself, so getpid() is the server's pid; §3: it writes the answer into the slot before it posts done" || return
     server_alive server "§6: the server serves until SIGINT or SIGTERM" || return
     stop_server server
 }
@@ -163,6 +218,17 @@ letters() {
     lab_assert_exit seq 0 "§2: -c COUNT makes COUNT calls (-c 03 is 3)" || return
     lab_assert_same_output seq "$LAB_RUN/seq.expected" "three lines, for ab-1, ab-2 and ab-3" \
         "§2: with -c COUNT, the i-th call passes ARG-i" || return
+    # A slot written by another program: an argument of 256 bytes without a
+    # NUL. The server's own bounded copy ends it: length sees 255 bytes.
+    build_hostile || return
+    lab_run hostile -- "$LAB_WORK/hostile" "$ON"
+    lab_assert_exit hostile 0 "§5: the server answers every REGISTERED slot" || return
+    printf '0 255\n' >"$LAB_RUN/hostile.expected"
+    lab_assert_same_output hostile "$LAB_RUN/hostile.expected" \
+        "CALL_OK (0) and 255: length ran on the server's copy of the 256 bytes, cut to 255 and NUL-terminated" \
+        "§5: the server works on its own bounded, NUL-terminated copies of the name and the argument, never on the slot's bytes" ||
+        return
+    server_alive server "§5: never trust the shared memory" || return
     stop_server server
 }
 
@@ -424,7 +490,44 @@ EOF
         lab_fail "the line \"cb_server: dlopen: $LAB_WORK/libunresolved.so: undefined symbol: lab_no_such_function\" (dlerror()'s message)" \
             "no such line" "§6 step 2: print what dlerror() returns after dlopen() fails" \
             "$(lab_show_output unresolved)" || return
-    lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" "§6"
+    lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" "§6" || return
+
+    # RTLD_LOCAL: the plugin's symbols stay out of the process's global
+    # scope. The grader's callback scope(LIB) loads LIB, a library of the
+    # grader's with a weak reference to cb_scope: resolved in LIB's own
+    # scope (the global one, then LIB's), it is found only if the server's
+    # dlopen() made the plugin global.
+    build_plugin probe <<'EOF' || return
+extern int cb_scope(const char *arg, char *result, unsigned long size) __attribute__((weak));
+int lab_probe(void) { return cb_scope != 0; }
+EOF
+    build_plugin scope <<'EOF' || return
+#include <dlfcn.h>
+#include <stdio.h>
+int cb_scope(const char *arg, char *result, size_t size)
+{
+    void *h = dlopen(arg, RTLD_NOW | RTLD_LOCAL);
+    int (*probe)(void);
+
+    if (h == NULL) {
+        snprintf(result, size, "%s", dlerror());
+        return -1;
+    }
+    *(void **)&probe = dlsym(h, "lab_probe");
+    snprintf(result, size, "%s", probe == NULL ? "no lab_probe" : probe() ? "global" : "local");
+    dlclose(h);
+    return 0;
+}
+EOF
+    lab_spawn scoped -- "$SERVER" -n "$SHM" -l "$LAB_WORK/libscope.so" || return
+    wait_ready scoped "$SHM" || return
+    local spid
+    spid=$(lab_pid scoped)
+    call scope -- scope "$LAB_WORK/libprobe.so"
+    assert_call scope "scope($LAB_WORK/libprobe.so) = local (ran in pid $spid)" \
+        "§6 step 2: dlopen(PLUGIN, RTLD_NOW | RTLD_LOCAL): with RTLD_GLOBAL, a library loaded later finds the plugin's symbols" ||
+        return
+    stop_server scoped
 }
 
 # points: 5
