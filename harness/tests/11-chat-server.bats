@@ -439,7 +439,10 @@ fdinfo() {
     object_of_size 16384 \
         "§3: shm_open(-n NAME), ftruncate to 16 (the default -m) x 1024 bytes, mmap before the first client; unlink only at the end" ||
         return
-    stop_server TERM
+    stop_server TERM || return
+    grep -qx 'chat_server: SIGTERM: shutting down' "$LAB_RUN/server.err" ||
+        lab_fail "the line \"chat_server: SIGTERM: shutting down\" on stderr" "no such line" \
+            "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)"
 }
 
 # points: 5
@@ -449,6 +452,7 @@ fdinfo() {
     join b
     say b "hello"
     received a 1
+    object_of_size 4096 "§3: ftruncate to MAXCLIENTS (here -m 4) x 1024 bytes" || return
     stop_server INT
 }
 
@@ -537,19 +541,72 @@ fdinfo() {
             "$report"
 }
 
+# refused ARG...: chat_server -a 127.0.0.1 -p PORT -n SHM ARG... (the test's
+# own port and name first, so that a server that wrongly accepts ARG runs on
+# them, not on the defaults) is a usage error: exit status 2, on stderr one
+# line saying what is wrong then exactly the usage line, nothing created.
+USAGE_LINE='chat_server: usage: chat_server [-a ADDR] [-p PORT] [-m MAXCLIENTS] [-n SHMNAME]'
+BAD=0
+refused() {
+    local name="bad$BAD" shown
+    BAD=$((BAD + 1))
+    shown=$(printf '%q ' "$@")
+    shown="chat_server -a 127.0.0.1 -p $PORT -n $SHM ${shown% }"
+    lab_spawn "$name" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" "$@"
+    _ended_or_listening() {
+        lab_finished "$name" || grep -q '^chat_server: listening on' "$LAB_RUN/$name.err"
+    }
+    lab_wait_until "$(lab_seconds "$LAB_RUN_BOUND")" _ended_or_listening || :
+    if ! lab_finished "$name" && grep -q '^chat_server: listening on' "$LAB_RUN/$name.err"; then
+        # It took the arguments and runs as a server: stopped the way §6 says.
+        lab_signal "$name" TERM
+        lab_wait_exit "$name" 5 || :
+        lab_fail "$shown refused at once (exit status 2)" \
+            "it started: it printed its readiness line and ran as a server" \
+            "§2: check every value (range, digits only, address, name) and that no operand is left" \
+            "$(lab_show_output "$name")"
+        return
+    fi
+    lab_wait_exit "$name" || :
+    lab_assert_exit "$name" 2 "§2: $shown is a usage error (exit status 2, at once)" || return
+    local -a err
+    mapfile -t err <"$LAB_RUN/$name.err"
+    ((${#err[@]} == 2)) && [[ ${err[1]} == "$USAGE_LINE" && -n ${err[0]} && ${err[0]} != "$USAGE_LINE" ]] ||
+        lab_fail "for: $shown, two lines on stderr: one that says what is wrong, then exactly \"$USAGE_LINE\"" \
+            "${#err[@]} line(s), not those" \
+            "§2: one line on stderr that says what is wrong, then the usage line (word for word, all four options)" \
+            "$(lab_show_output "$name")" || return
+    [[ ! -e /dev/shm$SHM ]] ||
+        lab_fail "nothing created for: $shown" "/dev/shm$SHM exists (left behind)" \
+            "§2: a usage error exits before anything is created (check every option before shm_open)" || return
+}
+
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
-    local -a bad=("-m 0" "-m 257" "-m x" "-p 65536" "-p -1" "-p 80x" "-a nowhere" "-a 1.2.3"
-        "-n noslash" "-n /a/b" "-x" "extra" "-p")
-    local i args
-    for i in "${!bad[@]}"; do
-        read -ra args <<<"${bad[$i]}"
-        lab_run "bad$i" -- "$SERVER" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§2: chat_server ${bad[$i]} is a usage error" || return
-        grep -q '^chat_server: usage: chat_server' "$LAB_RUN/bad$i.err" ||
-            lab_fail "the line \"chat_server: usage: chat_server [-a ADDR] [-p PORT] [-m MAXCLIENTS] [-n SHMNAME]\" for: chat_server ${bad[$i]}" \
-                "no usage line" "§2" "$(lab_show_output "bad$i")" || return
-    done
+    # Out of range.
+    refused -m 0 || return
+    refused -m 257 || return
+    refused -p 65536 || return
+    refused -p -1 || return
+    # Not digits only (§2: no sign, no blank, nothing after them).
+    refused -m x || return
+    refused -p 80x || return
+    refused -p +80 || return
+    refused -p ' 80' || return
+    refused -p '80 ' || return
+    refused -m +2 || return
+    # Not a dotted IPv4 address (inet_pton(AF_INET)).
+    refused -a nowhere || return
+    refused -a 1.2.3 || return
+    # Not "/" then at least one character, no other "/".
+    refused -n noslash || return
+    refused -n /a/b || return
+    refused -n / || return
+    refused -n '' || return
+    # getopt(3): an unknown option, an operand, an option without its argument.
+    refused -x || return
+    refused extra || return
+    refused -p
 }
 
 # points: 10
