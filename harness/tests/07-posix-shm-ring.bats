@@ -223,7 +223,7 @@ transfer() {
     start_consumer "$cons" --max-output 200000000 || return
     lab_spawn "$prod" --in "$input" -- "$PROD" -n "$RING" "$@"
     assert_ends "$prod" "$bound" 0 "ring_producer $* to copy its input into the ring and exit 0" \
-        "§4: wait on the free slots; §5: the consumer posts one after writing each slot out (hint 3)" || return
+        "§4: wait on the free slots; the consumer posts one after writing each slot out (hint 3)" || return
     assert_ends "$cons" "$bound" 0 "ring_consumer to write everything out, see the end of the stream and exit 0" \
         "§4: a chunk of length 0 ends the stream" || return
     lab_assert_same_output "$cons" "$input" "the input, byte for byte ($(stat -c %s "$input") bytes)" \
@@ -386,7 +386,7 @@ transfer() {
     pid=$(lab_pid prod) || return
     lab_wait_while_running prod 5 is_stopped "$pid" ||
         lab_fail "ring_producer to read() its standard input (the grader stops it there)" "$(lab_describe prod)" \
-            "§4: the producer posts the named semaphore, then reads its input" "$(lab_show_output prod)" || return
+            "§3: the producer posts the named semaphore, then reads its input" "$(lab_show_output prod)" || return
     wait_until_blocked cons "map the ring, remove both names and wait in sem_wait() for a full slot" \
         waits_in_ring "§5: the consumer removes the names once it has mapped the ring" || return
     lab_signal prod CONT
@@ -581,7 +581,7 @@ transfer() {
     local who
     for who in prod cons; do
         lab_assert_valgrind_clean "$who" "§8" || return
-        lab_assert_valgrind_fds "$who" "§8: close the object's descriptor once it is mapped; sem_close the semaphore" ||
+        lab_assert_valgrind_fds "$who" "§5: close the object's descriptor once it is mapped; sem_close the semaphore" ||
             return
     done
 }

@@ -309,11 +309,11 @@ EOF
         return
     queues_gone "$cpid" ||
         lab_fail "no queue $PREFIX-$cpid-req or $PREFIX-$cpid-resp after the disconnect" \
-            "$(ls "$LAB_MQUEUE_DIR" | grep -F -- "${PREFIX#/}-$cpid")" "§3: mq_unlink() both queues when the session ends" ||
+            "$(ls "$LAB_MQUEUE_DIR" | grep -F -- "${PREFIX#/}-$cpid")" "§6: mq_unlink() both queues when the session ends" ||
         return
     client_run after "add 1 1"
     assert_replies after "a new client served after the disconnect" \
-        "§3: the area is free again (PREFIX-ready posted after each connection)" "ok 2" || return
+        "§6: the area is free again (PREFIX-ready posted after each connection)" "ok 2" || return
     # Its input ended without a disconnect line: the client says it itself.
     local after_pid after_handler
     after_pid=$(lab_pid after) && after_handler=$(handler_of after) || return
