@@ -309,7 +309,7 @@ EOF
         return
     queues_gone "$cpid" ||
         lab_fail "no queue $PREFIX-$cpid-req or $PREFIX-$cpid-resp after the disconnect" \
-            "$(ls "$LAB_MQUEUE_DIR" | grep -F -- "${PREFIX#/}-$cpid")" "§6: mq_unlink() both queues when the session ends" ||
+            "$(find "$LAB_MQUEUE_DIR" -maxdepth 1 -name "${PREFIX#/}-$cpid*" -printf '%f\n')" "§6: mq_unlink() both queues when the session ends" ||
         return
     client_run after "add 1 1"
     assert_replies after "a new client served after the disconnect" \
