@@ -157,6 +157,21 @@ sysv_has() {
         END { exit !found }' "/proc/sysvipc/$1"
 }
 
+# peer_says NAME N LINE WHAT: line N of the grader's stand-in peer NAME
+# (harness/tools/chat_peer.c: "connected", then one line per command) is
+# LINE. The stand-in reads and writes the slots as §3 lays them out, so a
+# mistake that chat makes the same way on both sides shows here.
+peer_says() {
+    local name=$1 n=$2 want=$3 got
+    lab_wait_lines "$name" "$n" 5 || true
+    got=$(sed -n "${n}p" "$LAB_RUN/$name.out")
+    [[ $got == "$want" ]] ||
+        lab_fail "the grader's peer (role ${name#peer}) to report \"$want\": $4" \
+            "it reported \"${got:-nothing}\"" \
+            "§3: role a writes the segment KEY and reads KEY + 1, role b the other way round; struct channel is kind, len, text (two uint32_t, then the bytes); kind 1 text, 2 end of input, 3 quit" \
+            "$(lab_show_output "$name")"
+}
+
 # points: 5
 @test "a line typed on one side comes out on the other as peer: TEXT (b started first, its key in decimal)" {
     # b first (§1: either order), and its key in decimal (§2: strtol base 0).
@@ -472,6 +487,49 @@ sysv_has() {
     lab_input b quit
     ended b 0 5 "§6" || return
     ended a 0 5 "§6" || return
+    lab_assert_no_new_ipc "no segment and no semaphore set left once both have exited" "§9" || return
+
+    # Each role against the grader's stand-in for the other one
+    # (harness/tools/chat_peer.c), which writes and reads the slots as §3
+    # lays them out and prints what it finds in them: kind, len, text.
+    local mine peer
+    for mine in a b; do
+        peer=b
+        [[ $mine == b ]] && peer=a
+        side "my$mine" "$mine" --in-pipe
+        lab_spawn "peer$peer" --in-pipe -- "$LAB_TOOLS/chat_peer" -k "$KEY" -r "$peer" -t "$(lab_seconds 5)"
+        connected "my$mine" || return
+        peer_says "peer$peer" 1 connected "both ALIVE semaphores up" || return
+        lab_input "my$mine" "from role $mine"
+        lab_input "peer$peer" recv
+        peer_says "peer$peer" 2 "kind 1 len 11: from role $mine" \
+            "the line \"from role $mine\" that $mine read, in the segment role $mine writes" || return
+        lab_input "peer$peer" "text from the grader's $peer"
+        peer_says "peer$peer" 3 "sent kind 1 len 19" "a text message for $mine" || return
+        lab_wait_output "my$mine" "^peer: from the grader's $peer\$" 5 ||
+            lab_fail "$mine to print \"peer: from the grader's $peer\", a message of kind 1 that the grader's $peer wrote in the segment $mine reads" \
+                "$(lab_describe "my$mine")" \
+                "§3: role a reads the segment KEY + 1, role b the segment KEY; struct channel is kind, len, text" \
+                "$(lab_show_output "my$mine" out)" || return
+        if [[ $mine == a ]]; then
+            # The peer waits for FULL_AB first: a, which removes the set as
+            # soon as its quit is in the slot (§6), has then given it to it.
+            lab_input peerb recv
+            lab_wait_until "$(lab_seconds 5)" semaphore_is 1 ncount 1 || true
+            lab_input mya quit
+            peer_says peerb 4 "kind 3 len 0: " "the quit message of a" || return
+        else
+            # The grader's end (kind 2), then b's: b ends, and no earlier.
+            lab_input peera end recv
+            peer_says peera 4 "sent kind 2 len 0" "the end of input of the grader's a" || return
+            lab_wait_until "$(lab_seconds 5)" semaphore_is 3 ncount 1 || true
+            lab_close_input myb
+            peer_says peera 5 "kind 2 len 0: " "the end message of b, at the end of its input" || return
+        fi
+        ended "my$mine" 0 5 "§6: the conversation is over" || return
+        lab_close_input "peer$peer"
+        ended "peer$peer" 0 5 "the grader's peer leaves once its input ends" || return
+    done
     lab_assert_no_new_ipc "no segment and no semaphore set left once both have exited" "§9"
 }
 
