@@ -143,6 +143,18 @@ assert_replies() {
     lab_assert_same_output "$name" "$BATS_TEST_TMPDIR/$name.expected" "$what" "$look"
 }
 
+# sender_request NAME WHAT LOOK_AT: the grader's msgq_sender sends "PID add 20
+# 22" (its own pid) with type 1 and waits for its reply, as a client would:
+# the learner's server against the grader's client.
+sender_request() {
+    local name=$1
+    lab_run "$name" -- "$LAB_TOOLS/msgq_sender" -k "$KEYPATH" -p -r "$(lab_seconds 3)" "add 20 22"
+    [[ $(lab_status "$name") == 0 && $(cat "$LAB_RUN/$name.out") == "ok 42" ]] ||
+        lab_fail "the reply \"ok 42\" of type PID to $2, sent by the grader's msgq_sender" \
+            "$(lab_describe "$name"); msgq_server: $(lab_describe server)" "$3" \
+            "$(lab_show_output "$name")" "$(lab_show_output "$name" out)" "$(lab_show_output server)"
+}
+
 # points: 5
 @test "one client: add, div and upper get the right replies, in order" {
     start_server server || return
@@ -246,7 +258,26 @@ assert_replies() {
         "$usage_add" "$usage_div" "error usage: upper TEXT" "error unknown operation ''" \
         "$usage_add" "$usage_div" "$usage_add" "error usage: upper TEXT" "ok -3" || return
     lab_assert_exit client 0 "§4: error replies are replies: the client exits 0" || return
-    stop_server server TERM
+
+    # The grader's own client (msgq_sender): a request of type 1 that no
+    # learner's client wrote (both programs may agree on another type), then
+    # requests without a pid, which no client sends: each one is dropped
+    # with a line on stderr, and the server goes on.
+    sender_request type1 "a request \"PID add 20 22\" of type 1 (§4)" \
+        "§4: requests have type 1, whoever sends them: the server receives msgtyp 1, and replies with mtype = the pid at the start of the text (hint 2)" || return
+    local -a bad=("add 2 3" "" "42add 1 1")
+    lab_run raw -- "$LAB_TOOLS/msgq_sender" -k "$KEYPATH" "${bad[@]}"
+    lab_assert_exit raw 0 "the grader's msgq_sender (a grader fault if it fails)" || return
+    sender_request after "the same request after 3 requests without a pid (§4)" \
+        "§4: a request without a pid is dropped with a line on stderr, and the server goes on" || return
+    stop_server server TERM || return
+    local count
+    count=$(grep -cxF 'msgq_server: malformed request dropped (it does not start with a client pid)' \
+        "$LAB_RUN/server.err") || true
+    ((count == ${#bad[@]})) ||
+        lab_fail "${#bad[@]} lines \"msgq_server: malformed request dropped (it does not start with a client pid)\" on stderr, one for each of: 'add 2 3', '' (empty) and '42add 1 1' (type 1, no pid)" \
+            "$count such line(s)" "§4: a request whose text does not start with a pid (digits, then a blank)" \
+            "$(lab_show_output server)"
 }
 
 # points: 5
