@@ -41,11 +41,12 @@ worker_stopped() {
 }
 
 # start_dispatch NAME [DISPATCH ARGS...]: starts mq_dispatch -q $Q with these
-# arguments and waits for its readiness line (§5).
+# arguments and waits for its readiness line (§5). With DISPATCH_STRACE set
+# (calls, as for lab_spawn --strace), strace records those calls.
 start_dispatch() {
     local name=$1
     shift
-    lab_spawn "$name" -- "$DISPATCH" -q "$Q" "$@" || return
+    lab_spawn "$name" ${DISPATCH_STRACE:+--strace "$DISPATCH_STRACE"} -- "$DISPATCH" -q "$Q" "$@" || return
     lab_wait_output "$name" "^mq_dispatch: queue $Q ready \\(maxmsg 10, msgsize [0-9]+\\)$" 5 err ||
         lab_fail "the line \"mq_dispatch: queue $Q ready (maxmsg 10, msgsize 256)\" on stderr once the queue exists" \
             "$(lab_describe "$name")" "§3 and §5 (readiness)" "$(lab_show_output "$name")"
@@ -175,7 +176,7 @@ expected_jobs() {
     local t pid
     t=$(timeout_ms 300)
     local dpid
-    start_dispatch dispatch -n 10 -p 4 || return
+    start_dispatch dispatch -p 4 || return   # no -n: 10 jobs, the default (§2)
     wait_all_sent dispatch || return
     # The dispatcher is stopped until the worker has exited: the worker times
     # out on a queue that still exists, and must leave it there (§6).
@@ -372,9 +373,10 @@ expected_jobs() {
     [[ -n $flags ]] && (((8#$flags & 3) == 1)) ||
         lab_fail "mq_dispatch's descriptor of $Q open for writing only (O_WRONLY)" "$seen" \
             "§3: mq_open(NAME, O_WRONLY | O_CREAT | O_EXCL, 0600, &attr): only the workers read" || return
-    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t"
+    # No -t, no -i: TIMEOUT_MS 1000 and ID 1, the defaults (§2).
+    lab_spawn worker -- "$WORKER" -q "$Q"
     finish_dispatch dispatch 7 || return
-    finish_worker worker 1 7 "$t" || return
+    finish_worker worker 1 7 1000 || return
     # -p 32, the largest number of priorities (§2), is accepted.
     lab_run empty -- "$DISPATCH" -q "$Q" -n 0 -p 32
     lab_assert_stderr_line empty "mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 0" \
@@ -393,7 +395,28 @@ expected_jobs() {
             "$(lab_show_output dispatch)" || return
     lab_assert_exit dispatch 130 "§7: 128 + 2 after SIGINT" || return
     lab_assert_stderr_line dispatch "mq_dispatch: SIGINT received: queue $Q removed" "§7" || return
-    lab_assert_no_new_ipc "no message queue left after SIGINT (Ctrl-C)" "§7: mq_unlink() on SIGINT too (hint 5)"
+    lab_assert_no_new_ipc "no message queue left after SIGINT (Ctrl-C)" "§7: mq_unlink() on SIGINT too (hint 5)" || return
+
+    # SIGTERM in the same place: 143 and its own line (§7).
+    start_dispatch term -n 12 || return
+    blocked_in_mq term "mq_dispatch asleep in mq_send() on the full queue" "§4" || return
+    lab_signal term TERM
+    lab_wait_exit term 5 ||
+        lab_fail "mq_dispatch to end soon after SIGTERM" "$(lab_describe term)" "§7 (hint 5)" \
+            "$(lab_show_output term)" || return
+    lab_assert_exit term 143 "§7: 128 + 15 after SIGTERM, in mq_send() as well" || return
+    lab_assert_stderr_line term "mq_dispatch: SIGTERM received: queue $Q removed" "§7" || return
+    lab_assert_no_new_ipc "no message queue left after SIGTERM in mq_send()" "§7 (hint 5)" || return
+
+    # SIGINT as the queue is made (strace sends it as mq_open() is entered):
+    # the handler is already there, so the queue is removed (§7).
+    lab_run early --wait 5 --inject 'mq_open:signal=SIGINT:when=1' -- "$DISPATCH" -q "$Q" -n 2 -p 1
+    lab_assert_finished early "mq_dispatch to end soon after a SIGINT that comes as mq_open() makes the queue" \
+        "§7: install the handler before mq_open(), and look at the flag before each mq_send()" || return
+    lab_assert_no_new_ipc "no message queue left after a SIGINT that came as mq_open() made it" \
+        "§7: the handler is installed before mq_open(): without it SIGINT kills the dispatcher and the queue stays" || return
+    lab_assert_exit early 130 "§7: 128 + 2 after SIGINT" || return
+    lab_assert_stderr_line early "mq_dispatch: SIGINT received: queue $Q removed" "§7"
 }
 
 # points: 5
@@ -439,7 +462,7 @@ expected_jobs() {
 @test "a queue with a larger mq_msgsize (1024): workers receive 1000-byte jobs" {
     local t pid
     t=$(timeout_ms 300)
-    start_dispatch dispatch -n 5 -p 1 -m 1024 -l 1000 || return
+    DISPATCH_STRACE=mq_unlink,write start_dispatch dispatch -n 5 -p 1 -m 1024 -l 1000 || return
     wait_all_sent dispatch || return
     if [[ -n $LAB_MQUEUE_DIR ]]; then
         # QSIZE: the bytes waiting, 5 jobs padded to exactly 1000 bytes each.
@@ -458,7 +481,15 @@ expected_jobs() {
     lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" "the 5 jobs of 1000 bytes, in order" \
         "§6: the receive buffer must hold mq_msgsize bytes, from mq_getattr(), or mq_receive() fails with EMSGSIZE (hint 3)" ||
         return
-    finish_dispatch dispatch 5
+    finish_dispatch dispatch 5 || return
+    # The end line says the queue is removed: written after mq_unlink(), not before (§5).
+    local order
+    order=$(lab_strace_grep dispatch 'mq_unlink\(|write\(2, .*jobs taken' | sed -nE 's/^([0-9]+ +)?(mq_unlink|write).*/\2/p' | tr '\n' ' ')
+    [[ $order == "mq_unlink write " ]] ||
+        lab_fail "mq_unlink(), then the write() of \"mq_dispatch: all 5 jobs taken: queue $Q removed\"" \
+            "strace saw, in this order: ${order:-neither}" \
+            "§5: the end line says the queue is removed: print it once mq_unlink() has returned" \
+            "$(lab_strace_grep dispatch 'mq_unlink\(|write\(2,')"
 }
 
 # assert_usage_error NAME USAGE PROGRAM ARGS: PROGRAM ARGS (split at blanks)
@@ -497,6 +528,15 @@ assert_usage_error_argv() {
     done
     # An empty number is no number: not 0 (§2: digits only).
     assert_usage_error_argv dispatch_empty "$usage" "$DISPATCH" -q "$Q" -n "" || return
+    # Names of 255 characters after the '/' (NAME_MAX) and of 256, made from the test's own.
+    local long255 long256
+    long255=$Q$(printf "%$((256 - ${#Q}))s" "" | tr ' ' x)
+    long256=${long255}y
+    assert_usage_error_argv dispatch_long "$usage" "$DISPATCH" -q "$long256" -n 0 || return
+    lab_run dispatch_255 -- "$DISPATCH" -q "$long255" -n 0
+    lab_assert_exit dispatch_255 0 \
+        "§3: a name of 255 characters after the '/' is accepted (NAME_MAX counts the characters after the '/'): mq_dispatch -q /x...x (255 x) -n 0" ||
+        return
     lab_assert_stderr_line dispatch0 \
         "mq_dispatch: invalid queue name 'ipclab-jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
         "§2 and §3 (queue names)" || return
@@ -507,6 +547,7 @@ assert_usage_error_argv() {
         assert_usage_error "worker$i" "$usage" "$WORKER" "${wbad[$i]}" || return
     done
     assert_usage_error_argv worker_empty "$usage" "$WORKER" -q "$Q" -t "" || return
+    assert_usage_error_argv worker_long "$usage" "$WORKER" -q "$long256" || return
     lab_assert_stderr_line worker0 \
         "mq_worker: invalid queue name 'jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
         "§2 and §3 (queue names)" || return
