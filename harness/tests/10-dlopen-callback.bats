@@ -108,8 +108,9 @@ build_plugin() {
         lab_fail "the grader to build its own plugin lib$1.so" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-$1.log")"
 }
 
-# build_hostile: compiles $LAB_WORK/hostile, a client of the grader's that
-# registers length with an argument of 256 bytes and no NUL, its result
+# build_hostile: compiles $LAB_WORK/hostile SHMNAME [NAME], a client of the
+# grader's that registers length (or NAME, unchecked) with an argument of
+# 256 bytes and no NUL, its result
 # field full of 'c' (a hostile writer, not cb_client), then prints
 # "STATUS RESULT" of the answer, with the grader's own callbacks.h.
 build_hostile() {
@@ -127,7 +128,7 @@ int main(int argc, char *argv[])
     struct cb_registry *reg;
     struct cb_slot *slot = NULL;
     struct timespec until;
-    int fd = argc == 2 ? shm_open(argv[1], O_RDWR, 0) : -1;
+    int fd = argc == 2 || argc == 3 ? shm_open(argv[1], O_RDWR, 0) : -1;
 
     if (fd == -1 || (reg = mmap(NULL, sizeof *reg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
         return perror("hostile: registry"), 1;
@@ -139,7 +140,7 @@ int main(int argc, char *argv[])
     if (slot == NULL)
         return fprintf(stderr, "hostile: no FREE slot\n"), 1;
     slot->client = getpid();
-    snprintf(slot->name, sizeof slot->name, "length");
+    snprintf(slot->name, sizeof slot->name, "%s", argc == 3 ? argv[2] : "length");
     memset(slot->arg, 'b', sizeof slot->arg);
     memset(slot->result, 'c', sizeof slot->result);
     slot->state = SLOT_REGISTERED;
@@ -172,6 +173,13 @@ EOF
         lab_fail "the line \"cb_server: ready on $SHM, plugin $PLUGIN (pid $spid)\" on stdout" \
             "it printed something else" "§6 step 4: the ready line, with the server's own pid" \
             "$(lab_show_output server out)" || return
+    # The registry's server field (after the 4 bytes of magic, callbacks.h):
+    # the server's pid, read straight from the object.
+    local field
+    field=$(od -An -t d4 -j 4 -N 4 "/dev/shm$SHM" 2>&1 | tr -d ' ')
+    [[ $field == "$spid" ]] ||
+        lab_fail "the registry's server field (bytes 4 to 7 of /dev/shm$SHM) to hold the server's pid $spid" \
+            "it holds ${field:-nothing}" "§3: the server sets reg->server = getpid() before it writes the magic" || return
     call who -- whoami hello
     assert_call who "whoami(hello) = $spid (ran in pid $spid)" \
         "§4 (the output line) and §5: the server calls cb_whoami itself, so getpid() is the server's pid; §3: it writes the answer into the slot before it posts done" || return
@@ -394,7 +402,33 @@ _clients_done_or_corrupt() {
     call after -- whoami again
     assert_call after "whoami(again) = $spid (ran in pid $spid)" "§5: the server goes on serving after an unknown name" ||
         return
-    stop_server server
+    stop_server server || return
+
+    # The server checks the name itself: a plugin of the grader's exports
+    # cb_a.b, and a client of the grader's (hostile) registers the name a.b,
+    # which cb_client would refuse. Looked up, it would be called.
+    build_plugin odd <<'EOF' || return
+#include <stdio.h>
+int lab_odd(const char *arg, char *result, size_t size) __asm__("cb_a.b");
+int lab_odd(const char *arg, char *result, size_t size)
+{
+    (void)arg;
+    snprintf(result, size, "called");
+    return 0;
+}
+EOF
+    build_hostile || return
+    lab_spawn odd -- "$SERVER" -n "$SHM-odd" -l "$LAB_WORK/libodd.so" || return
+    wait_ready odd "$SHM-odd" || return
+    lab_run dotted -- "$LAB_WORK/hostile" "$SHM-odd" a.b
+    lab_assert_exit dotted 0 "§5: the server answers every REGISTERED slot, whatever its name" || return
+    [[ $(cut -d ' ' -f 1 "$LAB_RUN/dotted.out") == 1 ]] && ! grep -q called "$LAB_RUN/dotted.out" ||
+        lab_fail "the name a.b (registered by a client of the grader's) answered CALL_UNKNOWN (1), never looked up: the plugin libodd.so exports cb_a.b" \
+            "the answer (status, result) was: $(head -c 120 "$LAB_RUN/dotted.out")" \
+            "§5: the server checks that the name is letters, digits and _ before dlsym(): the shared memory is anybody's to write" ||
+        return
+    server_alive odd "§5: a bad name is the client's mistake" || return
+    stop_server odd
 }
 
 # points: 5
@@ -584,15 +618,31 @@ EOF
     # writes "destroying link map" when a library is unloaded (ld.so(8)).
     lab_spawn server -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_LOGS/ld" "$SERVER" -n "$SHM" -l "$PLUGIN" || return
     wait_ready server "$SHM" || return
-    call who -- whoami x
+    # The client sends a name and never loads the plugin itself (§1).
+    lab_run who -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_LOGS/ldclient" "$CLIENT" -n "$SHM" whoami x
     lab_assert_exit who 0 "§4" || return
+    ! grep -qs 'file=.*libplugin\.so' "$LAB_LOGS"/ldclient.* ||
+        lab_fail "cb_client to load no plugin: it sends the callback's name, and the server runs it" \
+            "the dynamic loader loaded libplugin.so into cb_client (LD_DEBUG=files)" "§1 and §3: the client never calls dlopen()" \
+            "$(grep -hs 'libplugin' "$LAB_LOGS"/ldclient.* | lab_excerpt /dev/stdin)" || return
     lab_signal server TERM
     lab_wait_exit server 5 || true
     lab_assert_exit server 143 "§7" || return
     grep -qs 'libplugin\.so.*destroying link map' "$LAB_LOGS"/ld.* ||
         lab_fail "the dynamic loader to unload libplugin.so when cb_server stops (LD_DEBUG=files: \"destroying link map\")" \
             "the plugin was never unloaded" "§7: dlclose(handle) before exiting (hint 5)" \
-            "$(grep -hs 'libplugin' "$LAB_LOGS"/ld.* | lab_excerpt /dev/stdin)"
+            "$(grep -hs 'libplugin' "$LAB_LOGS"/ld.* | lab_excerpt /dev/stdin)" || return
+
+    # SIGINT stops it the same way: the plugin unloaded too.
+    lab_spawn sint -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_LOGS/ldint" "$SERVER" -n "$SHM-int" -l "$PLUGIN" || return
+    wait_ready sint "$SHM-int" || return
+    lab_signal sint INT
+    lab_wait_exit sint 5 || true
+    lab_assert_exit sint 130 "§7" || return
+    grep -qs 'libplugin\.so.*destroying link map' "$LAB_LOGS"/ldint.* ||
+        lab_fail "the dynamic loader to unload libplugin.so when cb_server stops on SIGINT (LD_DEBUG=files: \"destroying link map\")" \
+            "the plugin was never unloaded" "§7: dlclose(handle) after SIGINT as after SIGTERM" \
+            "$(grep -hs 'libplugin' "$LAB_LOGS"/ldint.* | lab_excerpt /dev/stdin)"
 }
 
 # aslr_off PID: prints why ASLR is off for that process, if it is.
@@ -749,7 +799,15 @@ usage_errors() {
     bad s5 cb_server -x -l "$PLUGIN"
     bad s6 cb_server -l "$PLUGIN" extra
     bad s7 cb_server -n "$SHM" -l ''
+    # The arguments are checked before dlopen(): the loader, asked to log
+    # the files it loads (LD_DEBUG=files), must never see libplugin.so.
+    BAD+=("s8 cb_server -l $PLUGIN -n noslash")
+    lab_spawn s8 -- env LD_DEBUG=files LD_DEBUG_OUTPUT="$LAB_LOGS/ldbad" "$SERVER" -l "$PLUGIN" -n noslash || return
     usage_errors || return
+    ! grep -qs 'file=.*libplugin\.so' "$LAB_LOGS"/ldbad.* ||
+        lab_fail "cb_server -l $PLUGIN -n noslash to load nothing: a usage error is found before dlopen()" \
+            "the dynamic loader loaded libplugin.so (LD_DEBUG=files)" "§2 and §6: check every argument, then dlopen()" \
+            "$(grep -hs 'libplugin' "$LAB_LOGS"/ldbad.* | lab_excerpt /dev/stdin)" || return
 
     BAD=()
     bad c1 cb_client whoami
@@ -804,7 +862,27 @@ usage_errors() {
             "§3 and §8: remove only the object you created" || return
     call who -- whoami still
     assert_call who "whoami(still) = $spid (ran in pid $spid)" "§3: the first server serves on" || return
-    stop_server server
+
+    # A client whose mmap() of the registry fails (strace makes it return
+    # ENOMEM): the failed call's message, exit 1, and the server serves on.
+    call nomap --inject mmap:error=ENOMEM --trace-path "/dev/shm$SHM" -- whoami x
+    lab_assert_exit nomap 1 "§4: a failed system call (mmap() of the registry, made to fail by strace) is exit status 1" ||
+        return
+    lab_assert_stderr_line nomap "cb_client: mmap: Cannot allocate memory" \
+        "§4: a failed system call prints cb_client: CALL: strerror text; mmap() returns MAP_FAILED, not NULL" || return
+    stop_server server || return
+
+    # A server whose ftruncate() fails (strace makes it return EFBIG) once
+    # its object exists: the message, exit 1, and the object removed.
+    lab_run trunc --inject ftruncate:error=EFBIG -- "$SERVER" -n "$SHM-t" -l "$PLUGIN"
+    lab_assert_exit trunc 1 "§6: a failed system call (ftruncate(), made to fail by strace) is exit status 1" || return
+    lab_assert_stderr_line trunc "cb_server: ftruncate: File too large" \
+        "§6: a failed system call prints cb_server: CALL: strerror text" || return
+    ! shm_exists "$SHM-t" ||
+        lab_fail "no object /dev/shm$SHM-t left once cb_server has failed (ftruncate() made to fail by strace)" \
+            "the object is still there" "§6 and §8: a failure once the object exists still removes it (shm_unlink() on every path)" \
+            "$(lab_show_output trunc)" || return
+    lab_assert_no_new_ipc "no object left by a server that failed" "§8: shm_unlink() on every path"
 }
 
 # waiting_clients S SHMNAME: starts the server S on SHMNAME and stops it
