@@ -33,7 +33,7 @@
 # here: no lab test uses them, and loading them costs 0.15 s in every test's
 # process (measured: bats on three empty tests, with and without them).
 
-for _lab_part in i18n time report proc ipc valgrind trace net; do
+for _lab_part in i18n time report proc hangmap ipc valgrind trace net; do
     # shellcheck source=/dev/null
     source "$LAB_HARNESS/lib/$_lab_part.bash"
 done

@@ -432,7 +432,7 @@ _lab_children() {
 # forks as little as it can: a fork bomb may have every CPU (each command
 # run here once took a second).
 _lab_note_stuck() {
-    local name=$1 pid="" comm i=0
+    local name=$1 pid="" comm i=0 top map
     local -a children=()
     read -r pid 2>/dev/null <"$LAB_RUN/$name.pid" || return 0
     if [[ -e $LAB_RUN/$name.traced ]]; then
@@ -440,6 +440,7 @@ _lab_note_stuck() {
         pid=${_lab_kids[0]:-}
     fi
     [[ -n $pid ]] || return 0
+    top=$pid
     {
         lab_stuck_state "$pid"
         _lab_pipe_wait "$pid" "    "
@@ -453,6 +454,10 @@ _lab_note_stuck() {
             lab_stuck_state "$pid" || echo "it has ended since"
             _lab_pipe_wait "$pid" "      "
         done
+        # The picture of its processes and pipes (hangmap.bash): read from
+        # the top of the tree, the program itself.
+        map=$(_lab_hang_map "$name" "$top")
+        [[ -z $map ]] || echo "    a picture of its processes and pipes, the wait in red: $map"
     } >"$LAB_RUN/$name.stuck" 2>/dev/null
     return 0
 }
