@@ -23,6 +23,7 @@ setup_file() {
     head -c 5000000 "$dir/big" >"$dir/mid"
     head -c 1000000 "$dir/big" >"$dir/strace"
     head -c 300000 "$dir/big" >"$dir/vg"
+    head -c 10000 "$dir/big" >"$dir/short"
 }
 
 # Every test gets its own name for the ring (§2).
@@ -234,7 +235,20 @@ transfer() {
 @test "consumer first, then producer: a small file arrives byte-exact" {
     transfer small 5 || return
     lab_assert_no_new_ipc "no object and no semaphore left once both have ended" \
-        "§5: the consumer removes both names (shm_unlink, sem_unlink) once it has mapped the ring"
+        "§5: the consumer removes both names (shm_unlink, sem_unlink) once it has mapped the ring" || return
+
+    # The producer posts the named semaphore only once the ring is set up
+    # (§3): strace holds its ftruncate() 1 s, and a consumer woken before
+    # that would find an object of 0 bytes (or none at all).
+    RING=$(lab_name slow)
+    start_consumer slowcons || return
+    lab_spawn slowprod --inject 'ftruncate:delay_exit=1000000' --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
+    assert_ends slowcons 10 0 \
+        "ring_consumer to wait while the producer sets up the ring (strace holds its ftruncate() 1 s), then get everything and exit 0" \
+        "§3: the producer sizes (ftruncate), maps and sets up the ring, and only then posts the named semaphore" || return
+    assert_ends slowprod 10 0 "ring_producer, held 1 s in ftruncate(), to exit 0" "§3" || return
+    lab_assert_same_output slowcons "$BATS_FILE_TMPDIR/small" "the input, byte for byte" "§3 and §4" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once both have ended" "§5"
 }
 
 # points: 8
@@ -250,9 +264,41 @@ transfer() {
         lab_fail "the semaphore $RING (/dev/shm/sem.${RING#/}) to stay, posted, for the consumer" "it is gone" \
             "§3 and §5: only the consumer removes the names (once it has mapped the object)" || return
     assert_default_header "$RING" || return
+    # The modes (§3): 0600, whatever the umask (the programs run with 022).
+    local file mode
+    for file in "/dev/shm/${RING#/}" "/dev/shm/sem.${RING#/}"; do
+        mode=$(stat -c %a "$file") || return
+        [[ $mode == 600 ]] ||
+            lab_fail "$file of mode 0600" "its mode is 0$mode" \
+                "§3: shm_open(NAME, O_CREAT | O_EXCL | O_RDWR, 0600), sem_open(NAME, O_CREAT, 0600, 0)" || return
+    done
     lab_run cons -- "$CONS" -n "$RING"
     lab_assert_exit cons 0 "§3: the semaphore was posted: sem_wait() returns at once" || return
-    lab_assert_same_output cons "$BATS_FILE_TMPDIR/small" "the producer's input, byte for byte" "§3 and §4"
+    lab_assert_same_output cons "$BATS_FILE_TMPDIR/small" "the producer's input, byte for byte" "§3 and §4" || return
+
+    # Leading zeros are decimal digits (§2): -s 010 is 10 slots (not 8, as
+    # strtol() with base 0 reads it), -s08 is 8; the second run gives the
+    # options in getopt's glued forms (-n/NAME, -s08, -c4093), both programs.
+    local slots name size want
+    local -a args
+    for slots in 10 8; do
+        name=$(lab_name "zeros$slots")
+        if ((slots == 10)); then args=(-n "$name" -s 010 -c 4093); else args=("-n$name" -s08 -c4093); fi
+        lab_run "prod$slots" --in "$BATS_FILE_TMPDIR/small" -- "$PROD" "${args[@]}"
+        lab_assert_exit "prod$slots" 0 "§2: ring_producer ${args[*]} to take $slots slots of 4093 bytes and exit 0 (its input fits)" ||
+            return
+        # ring_size(slots, 4093): the header and the lengths fit in the first page.
+        want=$((4096 + slots * 4093))
+        size=$(stat -c %s "/dev/shm/${name#/}" 2>/dev/null) || size=none
+        [[ $size == "$want" ]] ||
+            lab_fail "ring_producer ${args[*]} to make an object of ring_size($slots, 4093) = $want bytes" \
+                "/dev/shm/${name#/}: $([[ $size == none ]] && echo "no such object" || echo "$size bytes")" \
+                "§2: numbers are decimal, a leading zero too (strtol(s, &end, 10)); getopt takes -s08 as -s 08" || return
+        lab_run "cons$slots" -- "$CONS" "-n$name"
+        lab_assert_exit "cons$slots" 0 "§2: ring_consumer -n$name (getopt's glued form) to get the ring and exit 0" || return
+        lab_assert_same_output "cons$slots" "$BATS_FILE_TMPDIR/small" "the producer's input, byte for byte" "§2 and §4" ||
+            return
+    done
 }
 
 # points: 4
@@ -261,6 +307,17 @@ transfer() {
     wait_until_blocked prod "fill its 3 slots, then wait in sem_wait() for a free slot (no consumer yet)" \
         lab_blocked_in_sem_wait "§3: a producer whose input does not fit waits for a free slot until a consumer comes" ||
         return
+    # It posted the named semaphore before its first read(), and closed it:
+    # glibc's sem_open() maps the semaphore's file (that creates it under a
+    # temporary name, /dev/shm/sem.XXXXXX, then links it as sem.NAME: the
+    # mapping shows the temporary name), sem_close() unmaps it.
+    local pid maps
+    pid=$(lab_pid prod) || return
+    maps=$(cat "/proc/$pid/maps") || return
+    [[ $maps != *" /dev/shm/sem."* ]] ||
+        lab_fail "ring_producer, waiting for a free slot, to have closed the named semaphore it posted" \
+            "/proc/$pid/maps: $(grep -F " /dev/shm/sem." <<<"$maps" | head -n 1)" \
+            "§5: sem_close() the named semaphore once it is posted" || return
     # The semaphore is posted already: the consumer may be done before a look at /dev/shm.
     lab_spawn cons --max-output 200000000 -- "$CONS" -n "$RING"
     assert_ends prod 10 0 "ring_producer to put the rest of its input in once the consumer came, and exit 0" \
@@ -291,7 +348,7 @@ transfer() {
 
 # points: 8
 @test "the data goes through a MAP_SHARED mapping of /dev/shm/NAME, not a pipe or a file (strace)" {
-    local calls=openat,mmap,read,write,pipe,pipe2,mknodat,socketpair
+    local calls=openat,mmap,munmap,read,write,pipe,pipe2,mknodat,socketpair
     start_consumer cons --strace "$calls" || return
     lab_spawn prod --strace "$calls" --in "$BATS_FILE_TMPDIR/strace" -- "$PROD" -n "$RING"
     assert_ends prod 20 0 "ring_producer to end normally under strace" "§4" || return
@@ -308,6 +365,15 @@ transfer() {
             lab_fail "$who to open $path (shm_open) and map it with mmap(..., MAP_SHARED, fd, 0)" \
                 "strace saw no such openat followed by a MAP_SHARED mmap of its descriptor" \
                 "§1 and §4: shm_open, ftruncate (producer), mmap with MAP_SHARED" || return
+        # Before it exits, each unmaps the ring: munmap() of the address that mmap() returned.
+        awk -v path="\"$path\"" '
+            index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
+            fd != "" && addr == "" && /mmap\(/ && /MAP_SHARED/ && index($0, ", " fd ", ") { addr = $NF; next }
+            addr != "" && index($0, "munmap(" addr ",") { found = 1 }
+            END { exit !found }' "$LAB_LOGS/$who.strace" ||
+            lab_fail "$who to munmap() the ring it mapped before it exits" \
+                "strace saw no munmap() of the address its MAP_SHARED mmap() of $path returned" \
+                "§5: when either program exits, it has unmapped the ring (munmap)" || return
         ! lab_strace_grep "$who" '(^|[0-9] )(pipe2?|socketpair)\(|mknodat\(.*S_IFIFO' >/dev/null ||
             lab_fail "$who never to make a pipe, a FIFO or a socket" \
                 "strace saw: $(lab_strace_grep "$who" '(pipe2?|socketpair|mknodat)\(' | head -n 1)" \
@@ -362,7 +428,28 @@ transfer() {
     not_a_ring small "an object of 10 bytes, less than the header" truncate -c -s 10 || return
     not_a_ring zeros "an object of zeros (no magic)" zero_object || return
     not_a_ring bigger "a ring with one page more than ring_size(slots, chunk)" truncate -c -s +4096 || return
-    not_a_ring offset "a ring whose data_offset is 0" zero_data_offset
+    not_a_ring offset "a ring whose data_offset is 0" zero_data_offset || return
+
+    # A ring whose first slot claims CHUNK + 1 bytes (§4: do not trust len[i]):
+    # len[0], after the header's fields and semaphores, is the first 32-bit
+    # word past the first four that holds the input's size; 4097 = 0x1001 is
+    # written there (native byte order: little-endian).
+    RING=$(lab_name badlen)
+    local obj=/dev/shm/${RING#/} off
+    lab_run prod-badlen --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING" -s 2 -c 4096
+    lab_assert_exit prod-badlen 0 "§3: a producer whose input fits in the ring exits 0 without waiting" || return
+    off=$(od -An -v -tu4 -w4 -N4096 "$obj" |
+        awk -v n="$(stat -c %s "$BATS_FILE_TMPDIR/small")" 'NR > 4 && $1 == n { print (NR - 1) * 4; exit }')
+    [[ -n $off ]] ||
+        lab_fail "len[0] of the ring $obj to hold the input's size" "no 32-bit word of the first page does" \
+            "§4: len[i], the bytes in slot i" || return
+    printf '\001\020\000\000' | dd of="$obj" bs=1 seek="$off" conv=notrunc,nocreat status=none || return
+    lab_run cons-badlen --wait 5 -- "$CONS" -n "$RING"
+    lab_assert_exit cons-badlen 1 "§4: len[0] is 4097, more than chunk (4096): an error, exit 1" || return
+    [[ ! -s $LAB_RUN/cons-badlen.out ]] ||
+        lab_fail "ring_consumer to write nothing of a slot whose length is more than chunk" \
+            "it wrote $(stat -c %s "$LAB_RUN/cons-badlen.out") bytes" "§4: do not trust len[i] either" || return
+    rm -f -- "$obj" "/dev/shm/sem.${RING#/}"
 }
 
 # points: 2
@@ -401,7 +488,8 @@ transfer() {
 # points: 5
 @test "SIGINT to the producer in the middle: both end, and nothing is left in /dev/shm" {
     start_consumer cons || return
-    lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
+    # Every call of the producer is traced: its handler may make none (§6).
+    lab_spawn prod --strace all --in-pipe -- "$PROD" -n "$RING"
     lab_input prod "first line"
     lab_wait_output cons '^first line$' 5 ||
         lab_fail "ring_consumer to write \"first line\" as soon as the producer read it" "$(lab_describe cons)" \
@@ -417,6 +505,14 @@ transfer() {
             "$(wc -l <"$LAB_RUN/prod.err") lines" \
             "§5: a name already gone (ENOENT) is not an error: its consumer removed both names" \
             "$(lab_show_output prod)" || return
+    # The handler only stores the signal's number: the call strace logs right
+    # after the signal's delivery is the handler's return, rt_sigreturn().
+    local after
+    after=$(awk '$2 == "---" && $3 == "SIGINT" { getline; sub(/^[0-9]+ +/, ""); print; exit }' "$LAB_LOGS/prod.strace")
+    [[ $after == rt_sigreturn\(* ]] ||
+        lab_fail "ring_producer's SIGINT handler to make no call: rt_sigreturn() right after the signal's delivery" \
+            "strace saw after --- SIGINT: ${after:-nothing}" \
+            "§6: the handler only stores the signal's number in a volatile sig_atomic_t; the main line cleans up" || return
     assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer quit" \
         "§6: the producer sets quit and posts full_slots, so that the consumer wakes up (hint 5)" || return
     lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
@@ -485,7 +581,23 @@ transfer() {
     assert_ends prod 5 1 "ring_producer, which waits for a free slot, to exit 1 soon after the consumer gave up" \
         "§6: the consumer that cannot write sets quit and posts free_slots, as for a signal (hint 5)" || return
     lab_assert_stderr_line prod "ring_producer: the consumer quit before the end of the stream" "§6" || return
-    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6" || return
+
+    # A write() that writes less (§4): the consumer may make files of 8192
+    # bytes at most (RLIMIT_FSIZE, SIGXFSZ ignored), its one slot holds 10000
+    # bytes. write() returns 8192; the write() of the rest fails with EFBIG.
+    RING=$(lab_name short)
+    lab_run sprod --in "$BATS_FILE_TMPDIR/short" -- "$PROD" -n "$RING"
+    lab_assert_exit sprod 0 "§3: a producer whose input fits in the ring exits 0 without waiting" || return
+    lab_run scons --max-output 8192 -- bash -c 'trap "" XFSZ && exec "$@"' _ "$CONS" -n "$RING"
+    lab_assert_exit scons 1 \
+        "§4: write() wrote 8192 of the slot's 10000 bytes: the rest is written, and that write() fails (EFBIG), exit 1" ||
+        return
+    lab_assert_stderr_line scons "ring_consumer: write: File too large" "§4 and §8: the rest of a short write is written" ||
+        return
+    head -c 8192 "$BATS_FILE_TMPDIR/short" >"$LAB_RUN/short.8192"
+    lab_assert_same_output scons "$LAB_RUN/short.8192" "the first 8192 bytes of the input" "§4" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5"
 }
 
 # points: 8
@@ -507,7 +619,20 @@ transfer() {
     assert_ends_input_open prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
         "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
     lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
-        "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine"
+        "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine" || return
+
+    # SIGTERM to a producer waiting for input: as SIGINT, with its own name and status.
+    RING=$(lab_name term)
+    lab_spawn termprod --in-pipe -- "$PROD" -n "$RING"
+    lab_wait_while_running termprod 5 shm_exists "$RING" ||
+        lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe termprod)" "§3" \
+            "$(lab_show_output termprod)" || return
+    wait_until_blocked termprod "wait in read() for input" blocked_in_read "§4" || return
+    lab_signal termprod TERM
+    assert_ends_input_open termprod 5 143 "ring_producer to exit 143 (128 + 15) soon after SIGTERM" \
+        "§6: SIGINT or SIGTERM, exit 128 + the signal's number" || return
+    lab_assert_stderr_line termprod "ring_producer: interrupted by SIGTERM" "§6: the signal's name" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" "§6"
 }
 
 # points: 4
@@ -581,7 +706,7 @@ transfer() {
     local who
     for who in prod cons; do
         lab_assert_valgrind_clean "$who" "§8" || return
-        lab_assert_valgrind_fds "$who" "§5: close the object's descriptor once it is mapped; sem_close the semaphore" ||
+        lab_assert_valgrind_fds "$who" "§5: close the object's descriptor once it is mapped" ||
             return
     done
 }
