@@ -427,7 +427,28 @@ fdinfo() {
     ((children == 2)) ||
         lab_fail "2 children below the server (for a and b)" "$children" "§3: one child per connected client" ||
         return
-    still_chatting a b "§4"
+    still_chatting a b "§4" || return
+    # Two children that end together: the parent is stopped while a and b
+    # leave, so their two SIGCHLDs merge into one pending signal (one run of
+    # the handler, one byte in the self-pipe); waitpid() in a loop reaps both.
+    stop_parent || return
+    lab_close_input a
+    lab_close_input b
+    two_zombies() { (($(lab_zombies server | wc -l) == 2)); }
+    lab_wait_until "$(lab_seconds 5)" two_zombies ||
+        lab_fail "a's and b's children to end once a and b half-closed (the server stopped, they are not reaped yet)" \
+            "zombies below the server: $(lab_zombies server | tr '\n' ' ')" \
+            "§4: at end of input the child relays what it holds and exits" || return
+    kill -CONT "$(lab_pid server)"
+    lab_wait_no_zombies server 2 \
+        "§6: two children that end together send one SIGCHLD between them: the parent calls waitpid(-1, WNOHANG) in a loop until it returns 0, not once per byte of the self-pipe" ||
+        return
+    wait_server_line '^chat_server: client 1 left$' \
+        "the line \"chat_server: client 1 left\" once a's and b's children ended together" \
+        "§5 and §6: every child reaped is logged" || return
+    wait_server_line '^chat_server: client 2 left$' \
+        "the line \"chat_server: client 2 left\" once a's and b's children ended together" \
+        "§5 and §6: every child reaped is logged"
 }
 
 # points: 5
@@ -442,7 +463,16 @@ fdinfo() {
     stop_server TERM || return
     grep -qx 'chat_server: SIGTERM: shutting down' "$LAB_RUN/server.err" ||
         lab_fail "the line \"chat_server: SIGTERM: shutting down\" on stderr" "no such line" \
-            "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)"
+            "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)" || return
+    # The connections the server closed first are still on $PORT (TIME_WAIT,
+    # FIN-WAIT-2): a server restarted at once binds all the same (SO_REUSEADDR).
+    local waiting
+    waiting=$(ss -Htan "( sport = :$PORT )" 2>/dev/null | awk '{ print $1 }' | sort | uniq -c | xargs)
+    lab_start_server again "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
+        "chat_server restarted at once on port $PORT (its closed connections still on it: ${waiting:-none}) to start: the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
+        "§3: setsockopt(SO_REUSEADDR) before bind(), so that a restarted server binds at once" \
+        -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" || return
+    lab_stop_gracefully again TERM 0 "the restarted chat_server" "§6"
 }
 
 # points: 5
@@ -554,10 +584,10 @@ refused() {
     shown="chat_server -a 127.0.0.1 -p $PORT -n $SHM ${shown% }"
     lab_spawn "$name" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" "$@"
     _ended_or_listening() {
-        lab_finished "$name" || grep -q '^chat_server: listening on' "$LAB_RUN/$name.err"
+        lab_finished "$name" || grep -qs '^chat_server: listening on' "$LAB_RUN/$name.err"
     }
     lab_wait_until "$(lab_seconds "$LAB_RUN_BOUND")" _ended_or_listening || :
-    if ! lab_finished "$name" && grep -q '^chat_server: listening on' "$LAB_RUN/$name.err"; then
+    if ! lab_finished "$name" && grep -qs '^chat_server: listening on' "$LAB_RUN/$name.err"; then
         # It took the arguments and runs as a server: stopped the way §6 says.
         lab_signal "$name" TERM
         lab_wait_exit "$name" 5 || :
@@ -606,7 +636,35 @@ refused() {
     # getopt(3): an unknown option, an operand, an option without its argument.
     refused -x || return
     refused extra || return
-    refused -p
+    refused -p || return
+    # The largest value is a value: -m 256 starts, with an object of 256 x 1024 bytes.
+    lab_start_server server "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
+        "chat_server -a 127.0.0.1 -p $PORT -n $SHM -m 256 (the largest MAXCLIENTS) to start: the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
+        "§2: MAXCLIENTS from 1 to 256, both bounds included" \
+        -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" -m 256 || return
+    object_of_size 262144 "§3: ftruncate to MAXCLIENTS (here -m 256) x 1024 bytes" || return
+    stop_server TERM || return
+    # -p 0: the kernel chooses the port, and the readiness line gives it;
+    # -m 1, the smallest MAXCLIENTS, is a value too.
+    local zero_name line port0 size
+    zero_name=$(lab_name zero)
+    lab_spawn zero -- "$SERVER" -a 127.0.0.1 -p 0 -n "$zero_name" -m 1
+    lab_wait_output zero '^chat_server: listening on ' 5 err ||
+        lab_fail "chat_server -a 127.0.0.1 -p 0 -n $zero_name -m 1 to start: a line \"chat_server: listening on 127.0.0.1:PORT\" on stderr" \
+            "$(lab_describe zero)" "§2: PORT 0 lets the kernel choose; MAXCLIENTS from 1 to 256, both bounds included" \
+            "$(lab_show_output zero)" || return
+    size=$(stat -c %s "/dev/shm$zero_name" 2>/dev/null)
+    [[ $size == 1024 ]] ||
+        lab_fail "under -m 1, the object /dev/shm$zero_name of 1024 bytes" "${size:-no such object}" \
+            "§3: ftruncate to MAXCLIENTS (here -m 1) x 1024 bytes" || return
+    line=$(grep -m 1 '^chat_server: listening on ' "$LAB_RUN/zero.err")
+    port0=${line##*:}
+    [[ $port0 =~ ^[1-9][0-9]*$ ]] && ((port0 <= 65535)) && lab_port_listening "$port0" ||
+        lab_fail "under -p 0, the readiness line to give the port the kernel chose, one that listens" \
+            "the line is \"$line\"" \
+            "§3: the readiness line gives the real port: getsockname() after bind() when PORT is 0" \
+            "$(lab_show_output zero)" || return
+    lab_stop_gracefully zero TERM 0 "chat_server -p 0" "§6"
 }
 
 # points: 10
@@ -666,6 +724,19 @@ refused() {
     [[ ! -e /dev/shm$other ]] ||
         lab_fail "nothing of the failed server left in /dev/shm" "/dev/shm$other is still there" \
             "§8: failures while setting up exit 1 after removing what was created (the object too)" || return
+    # The same port on another address is free: a server bound to ADDR
+    # (-a 127.0.0.2), not to every address, starts beside the first one.
+    local beside
+    beside=$(lab_name beside)
+    lab_start_server beside "^chat_server: listening on 127\\.0\\.0\\.2:$PORT\$" \
+        "a second chat_server -a 127.0.0.2 -p $PORT (the first one listens on 127.0.0.1:$PORT only) to start: the line \"chat_server: listening on 127.0.0.2:$PORT\" on stderr" \
+        "§2 and §3: the listening socket is bound to ADDR:PORT (-a), not to INADDR_ANY or INADDR_LOOPBACK" \
+        -- "$SERVER" -a 127.0.0.2 -p "$PORT" -n "$beside" || return
+    lab_spawn near --in-pipe -- nc -N 127.0.0.2 "$PORT"
+    lab_wait_output beside '^chat_server: client 1 joined$' 5 err ||
+        lab_fail "a client of 127.0.0.2:$PORT to join the server listening there (\"chat_server: client 1 joined\")" \
+            "$(lab_describe beside)" "§2 and §3: the server listens on ADDR" "$(lab_show_output beside)" || return
+    lab_stop_gracefully beside TERM 0 "the chat_server on 127.0.0.2" "§6" || return
     # The name is the first server's: shm_open(O_CREAT | O_EXCL) fails.
     port2=$(lab_free_port)
     lab_spawn twin -- "$SERVER" -a 127.0.0.1 -p "$port2" -n "$SHM"
