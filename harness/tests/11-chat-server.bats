@@ -173,7 +173,7 @@ clean_end() {
         "§6: shm_unlink() on the way out" || return
     if lab_port_listening "$PORT"; then
         lab_fail "port $PORT free once the server has ended" "something still listens on it" \
-            "§6: a child that kept the listening socket open keeps the port (close it in the child)"
+            "§3 and §6: a child that kept the listening socket open keeps the port (close it in the child)"
     fi
 }
 
@@ -421,7 +421,7 @@ fdinfo() {
             "§4: end of input from a client means it leaves: its child relays what is left and exits" ||
         return
     lab_wait_no_zombies server 2 \
-        "§5: the parent reaps each child when its SIGCHLD arrives (waitpid with WNOHANG, in a loop)" || return
+        "§6: the parent reaps each child when its SIGCHLD arrives (waitpid with WNOHANG, in a loop)" || return
     local children
     children=$(lab_descendants server | wc -l)
     ((children == 2)) ||
@@ -854,7 +854,7 @@ refused() {
     lab_wait_lines a 1 5 ||
         lab_fail "client a to receive b's line" \
             "it received nothing: b's line waited in the parent's end of b's socketpair behind another message, and was never read; server: $(lab_describe server)" \
-            "§6: an edge-triggered epoll (EPOLLET) reports new data once: its reader must read until EAGAIN; or use the default, level-triggered mode" \
+            "§3: an edge-triggered epoll (EPOLLET) reports new data once: its reader must read until EAGAIN; or use the default, level-triggered mode" \
             "$(lab_show_output server)" || return
     received c 2
     expect_exactly a <(echo "y from b") "client a to receive b's line" "§4" || return
