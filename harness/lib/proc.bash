@@ -444,6 +444,7 @@ _lab_note_stuck() {
     {
         lab_stuck_state "$pid"
         _lab_pipe_wait "$pid" "    "
+        _lab_ipc_wait "$pid" "    "
         _lab_children "$pid"
         children=("${_lab_kids[@]}")
         for pid in "${children[@]}"; do
@@ -453,6 +454,7 @@ _lab_note_stuck() {
             printf '    its child %s (%s): ' "$pid" "$comm"
             lab_stuck_state "$pid" || echo "it has ended since"
             _lab_pipe_wait "$pid" "      "
+            _lab_ipc_wait "$pid" "      "
         done
         # The picture of its processes and pipes (hangmap.bash): read from
         # the top of the tree, the program itself.
@@ -519,6 +521,83 @@ _lab_pipe_wait() {
             echo "${indent}its write() on fd $fd ($target) waits for room: the pipe is full."
         fi
     fi
+}
+
+# _lab_ipc_wait PID INDENT: when PID sleeps on an IPC object, a line naming
+# the object and what it holds: the semaphore of a sem_wait() (the futex's
+# word found in a mapping of /dev/shm: a named semaphore, or one inside a
+# shared object) with its value; the System V set of a semop() with each
+# semaphore's value and sleepers; the System V queue of a msgrcv() or
+# msgsnd() with its depth; the POSIX queue of an mq_timedreceive() or
+# mq_timedsend() with its size.  Nothing otherwise.  Read like
+# _lab_pipe_wait: directly, or under the programs' uid in a container.
+_lab_ipc_wait() {
+    local pid=$1 indent=$2 out kind a b c line values=""
+    # shellcheck disable=SC2016 # expanded by that bash
+    local script='read -r nr a0 _ <"/proc/$1/syscall" 2>/dev/null || exit 0
+        case $nr in
+        202) addr=$((a0))
+            while read -r range _ off _ _ path; do
+                s=$((16#${range%-*})); e=$((16#${range#*-}))
+                ((addr >= s && addr < e)) || continue
+                [[ $path == /dev/shm/* ]] || exit 0
+                o=$((addr - s + 16#$off)); f=$path
+                # A removed name: the mapping itself (as root; else no value).
+                [[ $path == *" (deleted)" ]] && f=/proc/$1/map_files/$range
+                v=$(od -An -tu4 -j "$o" -N4 "$f" 2>/dev/null); v=${v// /}
+                d=no; [[ $path == *" (deleted)" ]] && d=yes
+                echo "futex ${v:--} $o $d ${path% (deleted)}"
+                exit 0
+            done <"/proc/$1/maps" ;;
+        65 | 220) echo "semop $((a0))" ;;
+        69 | 70) echo "msg $((a0)) $nr" ;;
+        242 | 243) echo "mq $nr $(readlink "/proc/$1/fd/$((a0))")" ;;
+        esac'
+    if [[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null; then
+        out=$(bash -c "$script" _ "$pid" 2>/dev/null)
+    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+        out=$(_lab_as_program "$script" "$pid")
+    fi
+    [[ -n ${out:-} ]] || return 0
+    read -r kind a b c <<<"$out"
+    case $kind in
+    futex)
+        local path where value="its value is $a"
+        read -r _ _ _ _ path <<<"$out"      # futex VALUE OFFSET DELETED PATH
+        [[ $a == - ]] && value="its value could not be read"
+        [[ $c == yes ]] && path+=" (its name removed)"
+        if [[ $path == /dev/shm/sem.* ]]; then
+            where="the named semaphore /${path#/dev/shm/sem.} ($path)"
+        else
+            where="a semaphore at byte $b of the shared memory object $path"
+        fi
+        echo "${indent}it sleeps in sem_wait() (a futex) on $where; $value: it waits for a sem_post() that nobody made."
+        ;;
+    semop)
+        # ipcs prints one "semnum value ncount zcount pid" row per semaphore.
+        values=$(ipcs -s -i "$a" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && NF >= 5 {
+            printf "%ssem %s = %s%s", sep, $1, $2, ($3 > 0 ? " (" $3 " waiting)" : ""); sep = ", " }')
+        echo "${indent}it sleeps in semop() on the System V semaphore set $a${values:+: $values}: it waits for an operation that nobody made."
+        ;;
+    msg)
+        line=$(awk -v id="$a" '$2 == id { print $5 }' /proc/sysvipc/msg 2>/dev/null)
+        if [[ $b == 70 ]]; then
+            echo "${indent}it sleeps in msgrcv() on the System V queue $a${line:+, which holds $line message(s)}: it waits for a message (of the type it asks for) that nobody sent."
+        else
+            echo "${indent}it sleeps in msgsnd() on the System V queue $a${line:+, which holds $line message(s)}: the queue is full, and nobody receives."
+        fi
+        ;;
+    mq)
+        [[ $b == /* ]] || return 0
+        # Its QSIZE (bytes queued), where an mqueue file system is mounted.
+        [[ -n ${LAB_MQUEUE_DIR:-} ]] && line=$(head -n 1 "$LAB_MQUEUE_DIR/${b#/}" 2>/dev/null)
+        if [[ $a == 243 ]]; then
+            echo "${indent}it sleeps in mq_timedreceive() on the POSIX queue $b${line:+ ($line)}: it waits for a message that nobody sent."
+        else
+            echo "${indent}it sleeps in mq_timedsend() on the POSIX queue $b${line:+ ($line)}: the queue is full, and nobody receives."
+        fi
+        ;;
+    esac
 }
 
 # lab_describe NAME: what happened to NAME, in words.
