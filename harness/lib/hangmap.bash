@@ -80,11 +80,17 @@ _lab_hang_dot() {
     local -a procs=() ends=() outside=()
     local -A outside_name=()
     while IFS= read -r line; do
+        # In a container the snapshot is read under the programs' uid: every
+        # number is checked before it names a node or meets arithmetic.
         case $line in
-        P\ *) procs+=("${line#P }"); read -r pid _ <<<"${line#P }"; in_tree[$pid]=1 ;;
-        F\ *) ends+=("${line#F }") ;;
-        H\ *) outside+=("${line#H }") ;;
-        N\ *) read -r pid comm <<<"${line#N }"; outside_name[$pid]=$comm ;;
+        P\ *) read -r pid ppid state nr fd _ <<<"${line#P }"
+            [[ $pid$ppid$fd =~ ^[0-9]+$ && $state =~ ^[A-Za-z]$ && $nr =~ ^([0-9]+|-|running)$ ]] || continue
+            procs+=("${line#P }"); in_tree[$pid]=1 ;;
+        F\ *|H\ *) read -r pid fd flags _ <<<"${line#? }"
+            [[ $pid$fd =~ ^[0-9]+$ && $flags =~ ^[0-7]+$ ]] || continue
+            if [[ $line == F* ]]; then ends+=("${line#F }"); else outside+=("${line#H }"); fi ;;
+        N\ *) read -r pid comm <<<"${line#N }"
+            [[ $pid =~ ^[0-9]+$ ]] && outside_name[$pid]=$comm ;;
         esac
     done <<<"$1"
     echo 'digraph hang {'
@@ -129,7 +135,7 @@ _lab_hang_dot() {
         read -r pid fd flags _ <<<"$line"
         target=${line#* * * }
         id=${pipe_id[$target]}
-        mode=$((8#${flags:-0} & 3))         # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        mode=$((8#$flags & 3))              # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
         waits=""
         [[ -n ${blocked_on[$pid]:-} && ${blocked_on[$pid]#* } == "$fd" ]] && waits=${blocked_on[$pid]%% *}
         if ((mode == 0 || mode == 2)); then
@@ -156,11 +162,7 @@ _lab_hang_dot() {
 _lab_hang_map() {
     local name=$1 pid=$2 snapshot dir base
     command -v dot >/dev/null || return 0
-    if [[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null; then
-        snapshot=$(bash -c "$_LAB_HANG_SCRIPT" _ "$pid" 2>/dev/null)
-    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
-        snapshot=$(_lab_as_program "$_LAB_HANG_SCRIPT" "$pid")
-    fi
+    snapshot=$(_lab_read_proc "$_LAB_HANG_SCRIPT" "$pid")
     [[ $snapshot == *$'\n'F\ * || $snapshot == F\ * ]] || return 0
     dir=${LAB_KEEP_LOGS:+$LAB_KEEP_LOGS/${BATS_TEST_NUMBER:-0}-$name}
     [[ -n $dir ]] && mkdir -p -- "$dir" 2>/dev/null || dir=$LAB_RUN

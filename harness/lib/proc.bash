@@ -340,6 +340,20 @@ _lab_read_as_program() {
     _lab_as_program 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' "$1"
 }
 
+# _lab_read_proc SCRIPT PID: the output of bash -c SCRIPT PID, a reader of
+# PID's /proc: run here when this shell may read PID's /proc/PID/syscall,
+# else under the programs' uid (_lab_as_program: root in a container); no
+# output when neither can.  What it prints comes from the programs' side in
+# the second case: callers take it as words, and check every number.
+_lab_read_proc() {
+    if [[ -r /proc/$2/syscall ]] && read -r _ <"/proc/$2/syscall" 2>/dev/null; then
+        bash -c "$1" _ "$2" 2>/dev/null
+    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
+        _lab_as_program "$1" "$2"
+    fi
+    return 0
+}
+
 # _lab_as_program SCRIPT ARG...: bash -c SCRIPT ARG... under the programs'
 # uid, in place of the calling (sub)shell, with every descriptor above 2
 # closed first and stdin /dev/null: what /proc shows only to a process's
@@ -494,18 +508,15 @@ _lab_pipe_wait() {
                 read -r c <"/proc/$p/comm"
                 echo "$p $f $fl $c"
             done'
-    if [[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null; then
-        out=$(bash -c "$script" _ "$pid" 2>/dev/null)
-    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
-        out=$(_lab_as_program "$script" "$pid")
-    fi
+    out=$(_lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
     local -a lines=() holders=()
     mapfile -t lines <<<"$out"
     read -r nr fd target <<<"${lines[0]}"
     for peer in "${lines[@]:1}"; do
         read -r p f flags comm <<<"$peer"
-        mode=$((8#${flags:-0} & 3))     # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ && $flags =~ ^[0-7]+$ ]] || continue
+        mode=$((8#$flags & 3))     # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
         if [[ $nr == 0 && $mode != 0 ]] || [[ $nr == 1 && $mode != 1 ]]; then
             if [[ $p == "$pid" ]]; then
                 holders+=("pid $p ($comm, this process itself, fd $f)")
@@ -559,11 +570,7 @@ _lab_ipc_wait() {
         69 | 70) echo "msg $((a0)) $nr" ;;
         242 | 243) echo "mq $nr $(readlink "/proc/$1/fd/$((a0))")" ;;
         esac'
-    if [[ -r /proc/$pid/syscall ]] && read -r _ <"/proc/$pid/syscall" 2>/dev/null; then
-        out=$(bash -c "$script" _ "$pid" 2>/dev/null)
-    elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
-        out=$(_lab_as_program "$script" "$pid")
-    fi
+    out=$(_lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
     read -r kind a b c <<<"$out"
     case $kind in

@@ -610,29 +610,27 @@ transfer() {
     lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" \
         "§6: a consumer still waiting removes the semaphore (sem_unlink): it may have created it" || return
 
-    lab_spawn prod --in-pipe -- "$PROD" -n "$RING"
-    lab_wait_while_running prod 5 shm_exists "$RING" ||
-        lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe prod)" "§3" \
-            "$(lab_show_output prod)" || return
-    wait_until_blocked prod "wait in read() for input" blocked_in_read "§4" || return
-    lab_signal prod INT
-    assert_ends_input_open prod 5 130 "ring_producer to exit 130 soon after SIGINT" \
-        "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
-    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
-        "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine" || return
-
+    producer_interrupted prod INT 130 "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
     # SIGTERM to a producer waiting for input: as SIGINT, with its own name and status.
     RING=$(lab_name term)
-    lab_spawn termprod --in-pipe -- "$PROD" -n "$RING"
-    lab_wait_while_running termprod 5 shm_exists "$RING" ||
-        lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe termprod)" "§3" \
-            "$(lab_show_output termprod)" || return
-    wait_until_blocked termprod "wait in read() for input" blocked_in_read "§4" || return
-    lab_signal termprod TERM
-    assert_ends_input_open termprod 5 143 "ring_producer to exit 143 (128 + 15) soon after SIGTERM" \
-        "§6: SIGINT or SIGTERM, exit 128 + the signal's number" || return
-    lab_assert_stderr_line termprod "ring_producer: interrupted by SIGTERM" "§6: the signal's name" || return
-    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" "§6"
+    producer_interrupted termprod TERM 143 "§6: SIGINT or SIGTERM, exit 128 + the signal's number"
+}
+
+# producer_interrupted NAME SIG STATUS LOOK_AT: a producer on $RING whose
+# consumer never came, waiting in read() for input, gets SIG: it says so,
+# exits STATUS and removes both names.
+producer_interrupted() {
+    local name=$1 sig=$2 status=$3
+    lab_spawn "$name" --in-pipe -- "$PROD" -n "$RING"
+    lab_wait_while_running "$name" 5 shm_exists "$RING" ||
+        lab_fail "the object /dev/shm/${RING#/} once ring_producer runs" "$(lab_describe "$name")" "§3" \
+            "$(lab_show_output "$name")" || return
+    wait_until_blocked "$name" "wait in read() for input" blocked_in_read "§4" || return
+    lab_signal "$name" "$sig"
+    assert_ends_input_open "$name" 5 "$status" "ring_producer to exit $status soon after SIG$sig" "$4" || return
+    lab_assert_stderr_line "$name" "ring_producer: interrupted by SIG$sig" "§6: the signal's name" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
+        "§6: the producer removes both names (shm_unlink, sem_unlink); an ENOENT is fine"
 }
 
 # points: 4
