@@ -319,7 +319,7 @@ _lab_wait_for() {
 _lab_syscall_name() {
     local -A names=([0]=read [1]=write [2]=open [7]=poll [23]=select [34]=pause
         [35]=nanosleep [43]=accept [45]=recvfrom [47]=recvmsg [61]=wait4 [65]=semop
-        [69]=msgsnd [70]=msgrcv [72]=fcntl [130]=rt_sigsuspend [202]=futex
+        [69]=msgsnd [70]=msgrcv [72]=fcntl [128]=rt_sigtimedwait [130]=rt_sigsuspend [202]=futex
         [220]=semtimedop [230]=clock_nanosleep [232]=epoll_wait [242]=mq_timedsend
         [243]=mq_timedreceive [247]=waitid [257]=openat [270]=pselect6 [271]=ppoll
         [281]=epoll_pwait [288]=accept4 [441]=epoll_pwait2)
@@ -476,10 +476,10 @@ _lab_note_stuck() {
             _lab_pipe_wait "$pid" "      "
             _lab_ipc_wait "$pid" "      "
         done
-        # The picture of its processes and pipes (hangmap.bash): read from
+        # The picture of its processes, pipes and IPC objects (hangmap.bash): read from
         # the top of the tree, the program itself.
         map=$(_lab_hang_map "$name" "$top")
-        [[ -z $map ]] || echo "    a picture of its processes and pipes, the wait in red: $map"
+        [[ -z $map ]] || echo "    a picture of its processes, pipes and IPC objects, the wait in red: $map"
     } >"$LAB_RUN/$name.stuck" 2>/dev/null
     return 0
 }
@@ -492,37 +492,45 @@ _lab_note_stuck() {
 # the reader may see: as root, all of them; when root lacks CAP_SYS_PTRACE
 # (a container), the programs' uid's own, read under that uid.
 _lab_pipe_wait() {
-    local pid=$1 indent=$2 out nr fd target peer p f flags comm mode
+    local pid=$1 indent=$2 out nr fd target peer p f flags comm mode ppid pp who
     # shellcheck disable=SC2016 # expanded by that bash
     local script='read -r nr fd _ <"/proc/$1/syscall" 2>/dev/null || exit 0
         [[ $nr == 0 || $nr == 1 ]] || exit 0
         fd=$((fd))
         t=$(readlink "/proc/$1/fd/$fd") || exit 0
         [[ $t == pipe:\[* || -p $t ]] || exit 0
-        echo "$nr $fd $t"
+        ppid() { local st; read -r st <"/proc/$1/stat" && st=${st##*) } && read -r _ st _ <<<"$st" && echo "$st"; }
+        echo "$nr $fd $(ppid "$1") $t"
         g=${t//\\/\\\\}; g=${g//\[/\\[}; g=${g//\]/\\]}; g=${g//\*/\\*}; g=${g//\?/\\?}
         find /proc/[0-9]*/fd -maxdepth 1 -lname "$g" -printf "%h %f\n" 2>/dev/null |
             while read -r d f; do
                 p=${d#/proc/}; p=${p%/fd}; fl=0; c=
                 while read -r k v; do [[ $k == flags: ]] && fl=$v; done <"/proc/$p/fdinfo/$f"
                 read -r c <"/proc/$p/comm"
-                echo "$p $f $fl $c"
+                echo "$p $f $fl $(ppid "$p") $c"
             done'
     out=$(_lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
     local -a lines=() holders=()
     mapfile -t lines <<<"$out"
-    read -r nr fd target <<<"${lines[0]}"
+    read -r nr fd ppid target <<<"${lines[0]}"
     for peer in "${lines[@]:1}"; do
-        read -r p f flags comm <<<"$peer"
+        read -r p f flags pp comm <<<"$peer"
         [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ && $flags =~ ^[0-7]+$ ]] || continue
         mode=$((8#$flags & 3))     # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
         if [[ $nr == 0 && $mode != 0 ]] || [[ $nr == 1 && $mode != 1 ]]; then
+            # Who it is to the waiter: where the end was inherited along.
+            who=""
             if [[ $p == "$pid" ]]; then
-                holders+=("pid $p ($comm, this process itself, fd $f)")
-            else
-                holders+=("pid $p ($comm, fd $f)")
+                who="this process itself, "
+            elif [[ $p == "$ppid" ]]; then
+                who="its parent, "
+            elif [[ $pp == "$pid" ]]; then
+                who="its child, "
+            elif [[ $pp == "$ppid" ]]; then
+                who="a sibling, "
             fi
+            holders+=("pid $p ($comm, ${who}fd $f)")
         fi
     done
     local list
@@ -540,77 +548,190 @@ _lab_pipe_wait() {
     fi
 }
 
-# _lab_ipc_wait PID INDENT: when PID sleeps on an IPC object, a line naming
-# the object and what it holds: the semaphore of a sem_wait() (the futex's
-# word found in a mapping of /dev/shm: a named semaphore, or one inside a
-# shared object) with its value; the System V set of a semop() with each
-# semaphore's value and sleepers; the System V queue of a msgrcv() or
-# msgsnd() with its depth; the POSIX queue of an mq_timedreceive() or
-# mq_timedsend() with its size.  Nothing otherwise.  Read like
-# _lab_pipe_wait: directly, or under the programs' uid in a container.
+# _LAB_IPC_WAIT_FN: the text of two bash functions, ipc_wait PID and
+# ipc_waits PID (below), run by a reader of PID's /proc (_lab_read_proc: here, or under the programs' uid in
+# a container) where PID sleeps on an IPC object.  One line, nothing when
+# PID sleeps on none:
+#   futex VALUE OFFSET DELETED PATH  sem_wait(): the futex word at byte
+#                                    OFFSET of PATH, a file of /dev/shm (a
+#                                    named semaphore, or one inside a shared
+#                                    object), its VALUE (- unreadable);
+#                                    DELETED yes when the name is removed
+#   semop ID                         semop() or semtimedop() on the set ID
+#   msg ID NR                        msgsnd() (69) or msgrcv() (70), queue ID
+#   mq NR NAME                       mq_timedsend() (242) or receive (243)
+# Used by _lab_ipc_wait (the words) and the hang map (the picture): one
+# place that knows where each call keeps its object.
+# shellcheck disable=SC2016 # expanded by that bash
+_LAB_IPC_WAIT_FN='ipc_wait() {
+    local nr a0 addr range off path s e o f v d
+    read -r nr a0 _ <"/proc/$1/syscall" 2>/dev/null || return 0
+    case $nr in
+    202) addr=$((a0))
+        while read -r range _ off _ _ path; do
+            s=$((16#${range%-*})); e=$((16#${range#*-}))
+            ((addr >= s && addr < e)) || continue
+            [[ $path == /dev/shm/* ]] || return 0
+            o=$((addr - s + 16#$off)); f=$path
+            # A removed name: the mapping itself (as root; else no value),
+            # under the process (a thread, PID/task/TID, has no map_files).
+            [[ $path == *" (deleted)" ]] && f=/proc/${1%%/*}/map_files/$range
+            v=$(od -An -tu4 -j "$o" -N4 "$f" 2>/dev/null); v=${v// /}
+            d=no; [[ $path == *" (deleted)" ]] && d=yes
+            echo "futex ${v:--} $o $d ${path% (deleted)}"
+            return 0
+        done <"/proc/$1/maps" ;;
+    65 | 220) echo "semop $((a0))" ;;
+    69 | 70) echo "msg $((a0)) $nr" ;;
+    242 | 243) echo "mq $nr $(readlink "/proc/$1/fd/$((a0))")" ;;
+    esac
+}
+# ipc_waits PID: "TID WAIT" for each thread of PID that sleeps on an IPC
+# object (at most 16 looked at): a program may wait in a thread.
+ipc_waits() {
+    local t w n=0
+    for t in /proc/"$1"/task/[0-9]*; do
+        ((n++ < 16)) || break
+        w=$(ipc_wait "$1/task/${t##*/}")
+        [[ -n $w ]] && echo "${t##*/} $w"
+    done
+}
+'
+
+# _lab_ipc_wait PID INDENT: when PID, or one of its threads, sleeps on an
+# IPC object, a line naming the object and what it holds: the semaphore of
+# a sem_wait() with its value and the other processes that have it open
+# (none: nobody can post it, a holder that died included); the System V set
+# of a semop() with each semaphore's value and sleepers; the System V queue
+# of a msgrcv() or msgsnd() with its depth; the POSIX queue of an
+# mq_timedreceive() or mq_timedsend() with its size.  Nothing otherwise.
+# Read like _lab_pipe_wait: directly, or under the programs' uid in a
+# container.
 _lab_ipc_wait() {
-    local pid=$1 indent=$2 out kind a b c line values=""
+    local pid=$1 indent=$2 out line p comm tid="" wait=""
+    local -a others=()
+    # "TID WAIT" per waiting thread; after a semaphore's, "open PID COMM" for
+    # every other process that maps its file (bounded: a loaded machine).
     # shellcheck disable=SC2016 # expanded by that bash
-    local script='read -r nr a0 _ <"/proc/$1/syscall" 2>/dev/null || exit 0
-        case $nr in
-        202) addr=$((a0))
-            while read -r range _ off _ _ path; do
-                s=$((16#${range%-*})); e=$((16#${range#*-}))
-                ((addr >= s && addr < e)) || continue
-                [[ $path == /dev/shm/* ]] || exit 0
-                o=$((addr - s + 16#$off)); f=$path
-                # A removed name: the mapping itself (as root; else no value).
-                [[ $path == *" (deleted)" ]] && f=/proc/$1/map_files/$range
-                v=$(od -An -tu4 -j "$o" -N4 "$f" 2>/dev/null); v=${v// /}
-                d=no; [[ $path == *" (deleted)" ]] && d=yes
-                echo "futex ${v:--} $o $d ${path% (deleted)}"
-                exit 0
-            done <"/proc/$1/maps" ;;
-        65 | 220) echo "semop $((a0))" ;;
-        69 | 70) echo "msg $((a0)) $nr" ;;
-        242 | 243) echo "mq $nr $(readlink "/proc/$1/fd/$((a0))")" ;;
-        esac'
+    local script=$_LAB_IPC_WAIT_FN'
+        ipc_waits "$1" | while read -r t w; do
+            echo "$t $w"
+            [[ $w == futex* ]] || continue
+            read -r _ _ _ _ path <<<"$w"
+            timeout 3 grep -lF -- " $path" /proc/[0-9]*/maps 2>/dev/null | while read -r m; do
+                p=${m#/proc/}; p=${p%/maps}
+                [[ $p == "$1" ]] && continue
+                c=; read -r c <"/proc/$p/comm"
+                echo "open $p $c"
+            done
+        done'
     out=$(_lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
-    read -r kind a b c <<<"$out"
+    while IFS= read -r line; do
+        if [[ $line == open\ * ]]; then
+            read -r _ p comm <<<"$line"
+            [[ $p =~ ^[0-9]+$ ]] && others+=("pid $p ($comm)")
+            continue
+        fi
+        [[ -n $wait ]] && _lab_ipc_sentence "$pid" "$tid" "$wait" "$indent" "${others[@]}"
+        read -r tid wait <<<"$line"
+        others=()
+    done <<<"$out"
+    [[ -n $wait ]] && _lab_ipc_sentence "$pid" "$tid" "$wait" "$indent" "${others[@]}"
+    return 0
+}
+
+# _lab_ipc_sentence PID TID WAIT INDENT OTHER...: the line of _lab_ipc_wait
+# for one waiting thread TID of PID (WAIT: an ipc_wait line; OTHER: the
+# other processes that have its semaphore open, "pid N (NAME)").
+# shellcheck disable=SC2154 # _lab_ipc_*: set by _lab_ipc_words
+_lab_ipc_sentence() {
+    local pid=$1 tid=$2 wait=$3 indent=$4 who="it"
+    local -a others=("${@:5}")
+    [[ $tid =~ ^[0-9]+$ ]] && _lab_ipc_words "$wait" || return 0
+    [[ $tid == "$pid" ]] || who="its thread $tid"
+    case $wait in
+    futex*)
+        local open_by="no other process has it open: nobody can post it"
+        if ((${#others[@]})); then
+            open_by=$(printf '%s, ' "${others[@]:0:4}")
+            open_by="other processes that have it open: ${open_by%, }$( ((${#others[@]} > 4)) && echo ", ...")"
+        fi
+        echo "${indent}$who sleeps in $_lab_ipc_call on $_lab_ipc_object; $_lab_ipc_state; $open_by: it waits for a sem_post() that nobody made."
+        ;;
+    *) echo "${indent}$who sleeps in $_lab_ipc_call on $_lab_ipc_object${_lab_ipc_state:+, $_lab_ipc_state}: $_lab_ipc_why." ;;
+    esac
+}
+
+# _lab_ipc_words LINE: the words for an ipc_wait line (_LAB_IPC_WAIT_FN),
+# in variables (no subshell): _lab_ipc_call (the call it sleeps in),
+# _lab_ipc_object (its object, named), _lab_ipc_state (the object's value,
+# depth or size, or nothing), _lab_ipc_why (what the sleeper waits for),
+# _lab_ipc_kind (semaphore, set or queue: how the hang map draws it).
+# Status 1 for a line it cannot read: the line comes from the programs'
+# side in a container, and every number is checked.
+_lab_ipc_words() {
+    local kind a b c path
+    read -r kind a b c _ <<<"$1"
+    _lab_ipc_call="" _lab_ipc_object="" _lab_ipc_state="" _lab_ipc_why="" _lab_ipc_kind=""
     case $kind in
     futex)
-        local path where value="its value is $a"
-        read -r _ _ _ _ path <<<"$out"      # futex VALUE OFFSET DELETED PATH
-        [[ $a == - ]] && value="its value could not be read"
+        [[ $a =~ ^([0-9]+|-)$ && $b =~ ^[0-9]+$ ]] || return 1
+        read -r _ _ _ _ path <<<"$1"      # futex VALUE OFFSET DELETED PATH
+        [[ $path == /dev/shm/* ]] || return 1
         [[ $c == yes ]] && path+=" (its name removed)"
         if [[ $path == /dev/shm/sem.* ]]; then
-            where="the named semaphore /${path#/dev/shm/sem.} ($path)"
+            _lab_ipc_object="the named semaphore /${path#/dev/shm/sem.} ($path)"
         else
-            where="a semaphore at byte $b of the shared memory object $path"
+            _lab_ipc_object="a semaphore at byte $b of the shared memory object $path"
         fi
-        echo "${indent}it sleeps in sem_wait() (a futex) on $where; $value: it waits for a sem_post() that nobody made."
+        _lab_ipc_call="sem_wait() (a futex)" _lab_ipc_kind=semaphore
+        _lab_ipc_state="its value is $a"
+        [[ $a == - ]] && _lab_ipc_state="its value could not be read"
+        _lab_ipc_why="it waits for a sem_post() that nobody made"
         ;;
     semop)
+        [[ $a =~ ^[0-9]+$ ]] || return 1
+        local values
         # ipcs prints one "semnum value ncount zcount pid" row per semaphore.
         values=$(ipcs -s -i "$a" 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && NF >= 5 {
             printf "%ssem %s = %s%s", sep, $1, $2, ($3 > 0 ? " (" $3 " waiting)" : ""); sep = ", " }')
-        echo "${indent}it sleeps in semop() on the System V semaphore set $a${values:+: $values}: it waits for an operation that nobody made."
+        _lab_ipc_call="semop()" _lab_ipc_kind=set
+        _lab_ipc_object="the System V semaphore set $a${values:+: $values}"
+        _lab_ipc_why="it waits for an operation that nobody made"
         ;;
     msg)
-        line=$(awk -v id="$a" '$2 == id { print $5 }' /proc/sysvipc/msg 2>/dev/null)
+        [[ $a =~ ^[0-9]+$ && $b =~ ^(69|70)$ ]] || return 1
+        local depth
+        depth=$(awk -v id="$a" '$2 == id { print $5 }' /proc/sysvipc/msg 2>/dev/null)
+        _lab_ipc_object="the System V queue $a" _lab_ipc_kind=queue
+        _lab_ipc_state=${depth:+which holds $depth message(s)}
         if [[ $b == 70 ]]; then
-            echo "${indent}it sleeps in msgrcv() on the System V queue $a${line:+, which holds $line message(s)}: it waits for a message (of the type it asks for) that nobody sent."
+            _lab_ipc_call="msgrcv()"
+            _lab_ipc_why="it waits for a message (of the type it asks for) that nobody sent"
         else
-            echo "${indent}it sleeps in msgsnd() on the System V queue $a${line:+, which holds $line message(s)}: the queue is full, and nobody receives."
+            _lab_ipc_call="msgsnd()"
+            _lab_ipc_why="the queue is full, and nobody receives"
         fi
         ;;
     mq)
-        [[ $b == /* ]] || return 0
+        [[ $a =~ ^(242|243)$ && $b == /* ]] || return 1
+        local size=""
         # Its QSIZE (bytes queued), where an mqueue file system is mounted.
-        [[ -n ${LAB_MQUEUE_DIR:-} ]] && line=$(head -n 1 "$LAB_MQUEUE_DIR/${b#/}" 2>/dev/null)
+        [[ -n ${LAB_MQUEUE_DIR:-} ]] && size=$(head -n 1 "$LAB_MQUEUE_DIR/${b#/}" 2>/dev/null)
+        _lab_ipc_object="the POSIX queue $b" _lab_ipc_kind=queue
+        _lab_ipc_state=$size
         if [[ $a == 243 ]]; then
-            echo "${indent}it sleeps in mq_timedreceive() on the POSIX queue $b${line:+ ($line)}: it waits for a message that nobody sent."
+            _lab_ipc_call="mq_timedreceive()"
+            _lab_ipc_why="it waits for a message that nobody sent"
         else
-            echo "${indent}it sleeps in mq_timedsend() on the POSIX queue $b${line:+ ($line)}: the queue is full, and nobody receives."
+            _lab_ipc_call="mq_timedsend()"
+            _lab_ipc_why="the queue is full, and nobody receives"
         fi
         ;;
+    *) return 1 ;;
     esac
+    return 0
 }
 
 # lab_describe NAME: what happened to NAME, in words.
