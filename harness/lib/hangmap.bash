@@ -34,12 +34,21 @@
 #                                         one of those pipes or FIFOs
 #   O PID 0 PATH                           a process outside the tree mapping
 #                                         the file of a semaphore waited on
-#   N PID COMM                             that process's name
+#   N PID STATE SYSCALL COMM               that process: its state, the call
+#                                         it sleeps in, its name
 # Run directly, or under the programs' uid where root cannot read their
 # /proc (a container: _lab_as_program).
 # shellcheck disable=SC2016 # expanded by that bash
 _LAB_HANG_SCRIPT=$_LAB_IPC_WAIT_FN'
     declare -A tree=() targets=() waited=()
+    # outsider PID: "N PID STATE SYSCALL COMM" for a process outside the tree.
+    outsider() {
+        local rest st=? nr=- c=?
+        read -r rest <"/proc/$1/stat" 2>/dev/null && rest=${rest##*) } && st=${rest%% *}
+        read -r nr _ <"/proc/$1/syscall" 2>/dev/null
+        read -r c <"/proc/$1/comm" 2>/dev/null
+        echo "N $1 $st ${nr:--} $c"
+    }
     todo=("$1") n=0
     while ((${#todo[@]})) && ((n < 16)); do
         p=${todo[0]}; todo=("${todo[@]:1}")
@@ -80,8 +89,7 @@ _LAB_HANG_SCRIPT=$_LAB_IPC_WAIT_FN'
         timeout 3 grep -lF -- " $path" /proc/[0-9]*/maps 2>/dev/null | while read -r m; do
             p=${m#/proc/}; p=${p%/maps}
             [[ -z ${tree[$p]:-} ]] || continue
-            c=?; read -r c <"/proc/$p/comm" 2>/dev/null
-            echo "N $p $c"
+            outsider "$p"
             echo "O $p 0 $path"
         done
     done
@@ -91,10 +99,9 @@ _LAB_HANG_SCRIPT=$_LAB_IPC_WAIT_FN'
             [[ -n ${targets[$t]:-} ]] || continue
             p=${d#/proc/}; p=${p%/fd}
             [[ -z ${tree[$p]:-} ]] || continue
-            fl=0; c=?
+            fl=0
             while read -r k v; do [[ $k == flags: ]] && fl=$v; done <"/proc/$p/fdinfo/$f" 2>/dev/null
-            read -r c <"/proc/$p/comm" 2>/dev/null
-            echo "N $p $c"
+            outsider "$p"
             echo "H $p $f $fl $t"
         done'
 
@@ -109,12 +116,12 @@ _lab_dot_text() {
 # _lab_hang_dot SNAPSHOT: the DOT graph of a snapshot (_LAB_HANG_SCRIPT's lines).
 # shellcheck disable=SC2154 # _lab_ipc_*: set by _lab_ipc_words (proc.bash)
 _lab_hang_dot() {
-    local line pid ppid state nr fd comm flags target call label mode id waits n=0
+    local line pid ppid state nr fd comm flags target label mode id waits doing n=0
     local rest ino path key tid
     local -A in_tree=() drawn=() pipe_id=() blocked_on=() ipc_wait=()
     local -A object_id=() object_label=() object_shape=() object_red=()
     local -a procs=() ends=() outside=() mapped=() mapped_outside=() objects=() object_edges=()
-    local -A outside_name=()
+    local -A outside_name=() outside_doing=()
     while IFS= read -r line; do
         # In a container the snapshot is read under the programs' uid: every
         # number is checked before it names a node or meets arithmetic.
@@ -125,8 +132,11 @@ _lab_hang_dot() {
         F\ *|H\ *) read -r pid fd flags _ <<<"${line#? }"
             [[ $pid$fd =~ ^[0-9]+$ && $flags =~ ^[0-7]+$ ]] || continue
             if [[ $line == F* ]]; then ends+=("${line#F }"); else outside+=("${line#H }"); fi ;;
-        N\ *) read -r pid comm <<<"${line#N }"
-            [[ $pid =~ ^[0-9]+$ ]] && outside_name[$pid]=$comm ;;
+        N\ *) read -r pid state nr comm <<<"${line#N }"
+            [[ $pid =~ ^[0-9]+$ && $state =~ ^[A-Za-z?]$ && $nr =~ ^([0-9]+|-|running)$ ]] || continue
+            outside_name[$pid]=$comm
+            _lab_hang_doing "$state" "$nr"
+            outside_doing[$pid]=$doing ;;
         W\ *) read -r pid tid rest <<<"${line#W }"
             [[ $pid =~ ^[0-9]+$ && $tid =~ ^[0-9]+$ ]] && _lab_ipc_words "$rest" && ipc_wait["$pid $tid"]=$rest ;;
         M\ *|O\ *) read -r pid ino path <<<"${line#? }"
@@ -138,20 +148,9 @@ _lab_hang_dot() {
     echo '    rankdir=LR; node [fontname="monospace", fontsize=10]; edge [fontname="monospace", fontsize=9];'
     for line in "${procs[@]}"; do
         read -r pid ppid state nr fd comm <<<"$line"
-        call=""
-        if [[ $state == [SD] && $nr =~ ^[0-9]+$ ]]; then
-            _lab_syscall_name "$nr"
-            # shellcheck disable=SC2154 # set by _lab_syscall_name (proc.bash)
-            call=$_lab_call
-            [[ $nr == 0 || $nr == 1 ]] && blocked_on[$pid]="$nr $fd"
-        fi
-        case $state in
-        S | D) label="blocked in ${call:-the kernel}" ;;
-        R) label="running" ;;
-        T | t) label="stopped" ;;
-        Z) label="a zombie (exited, not waited for)" ;;
-        *) label="state $state" ;;
-        esac
+        [[ $state == [SD] && $nr =~ ^(0|1)$ ]] && blocked_on[$pid]="$nr $fd"
+        _lab_hang_doing "$state" "$nr"
+        label=$doing
         # A wait on IPC, in the process or in one of its threads.
         for key in "${!ipc_wait[@]}"; do
             [[ ${key% *} == "$pid" ]] || continue
@@ -171,8 +170,8 @@ _lab_hang_dot() {
         read -r pid _ <<<"$line"
         [[ -n ${drawn[$pid]:-} || -n ${in_tree[$pid]:-} ]] && continue
         drawn[$pid]=1
-        printf '    p%s [shape=box, style=dashed, label="%s (pid %s)\\noutside the program"];\n' \
-            "$pid" "$(_lab_dot_text "${outside_name[$pid]:-?}")" "$pid"
+        printf '    p%s [shape=box, style=dashed, label="%s (pid %s)\\noutside the program\\n%s"];\n' \
+            "$pid" "$(_lab_dot_text "${outside_name[$pid]:-?}")" "$pid" "${outside_doing[$pid]:-}"
     done
     for line in "${ends[@]}" "${outside[@]}"; do
         target=${line#* * * }               # after PID FD FLAGS
@@ -205,6 +204,25 @@ _lab_hang_dot() {
     done
     _lab_hang_objects
     echo '}'
+}
+
+# _lab_hang_doing STATE SYSCALL: what a process does, in words, into doing
+# (a helper of _lab_hang_dot).
+_lab_hang_doing() {
+    doing="state $1"
+    case $1 in
+    S | D)
+        doing="blocked in the kernel"
+        if [[ $2 =~ ^[0-9]+$ ]]; then
+            _lab_syscall_name "$2"
+            # shellcheck disable=SC2154 # set by _lab_syscall_name (proc.bash)
+            doing="blocked in $_lab_call"
+        fi
+        ;;
+    R) doing="running" ;;
+    T | t) doing="stopped" ;;
+    Z) doing="a zombie (exited, not waited for)" ;;
+    esac
 }
 
 # _lab_hang_object KEY LABEL SHAPE: the node of an IPC object (LABEL

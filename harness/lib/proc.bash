@@ -394,10 +394,11 @@ lab_stuck_state() {
     T | t) echo "stopped (SIGSTOP, or a debugger): $times"; return 0 ;;
     Z) echo "a zombie: it has exited, and its parent has not waited for it"; return 0 ;;
     S | D)
-        read -r wchan 2>/dev/null <"/proc/$pid/wchan"
+        # wchan ends without a newline: read says 1, and has read it.
+        read -r wchan 2>/dev/null <"/proc/$pid/wchan" || :
         [[ $wchan == 0 ]] && wchan=""
         nr=""
-        read -r nr rest 2>/dev/null <"/proc/$pid/syscall"
+        read -r nr rest 2>/dev/null <"/proc/$pid/syscall" || :
         # Root in a container lacks CAP_SYS_PTRACE, which another uid's
         # /proc/PID/syscall and wchan ask for (wchan then reads "0"); the
         # programs' own uid may read them.  One command, only then.
@@ -480,7 +481,7 @@ _lab_note_stuck() {
         # the top of the tree, the program itself.
         map=$(_lab_hang_map "$name" "$top")
         [[ -z $map ]] || echo "    a picture of its processes, pipes and IPC objects, the wait in red: $map"
-    } >"$LAB_RUN/$name.stuck" 2>/dev/null
+    } >"$LAB_RUN/$name.stuck" 2>/dev/null || :   # a test's set -e stops nothing here: a process may end at any step
     return 0
 }
 
@@ -564,7 +565,7 @@ _lab_pipe_wait() {
 # place that knows where each call keeps its object.
 # shellcheck disable=SC2016 # expanded by that bash
 _LAB_IPC_WAIT_FN='ipc_wait() {
-    local nr a0 addr range off path s e o f v d
+    local nr a0 addr range off path s e o v d
     read -r nr a0 _ <"/proc/$1/syscall" 2>/dev/null || return 0
     case $nr in
     202) addr=$((a0))
@@ -572,11 +573,19 @@ _LAB_IPC_WAIT_FN='ipc_wait() {
             s=$((16#${range%-*})); e=$((16#${range#*-}))
             ((addr >= s && addr < e)) || continue
             [[ $path == /dev/shm/* ]] || return 0
-            o=$((addr - s + 16#$off)); f=$path
-            # A removed name: the mapping itself (as root; else no value),
-            # under the process (a thread, PID/task/TID, has no map_files).
-            [[ $path == *" (deleted)" ]] && f=/proc/${1%%/*}/map_files/$range
-            v=$(od -An -tu4 -j "$o" -N4 "$f" 2>/dev/null); v=${v// /}
+            o=$((addr - s + 16#$off))
+            if [[ $path != *" (deleted)" ]]; then
+                v=$(od -An -tu4 -j "$o" -N4 "$path" 2>/dev/null)
+            else
+                # A removed name: the mapping itself (as root), under the
+                # process (a thread, PID/task/TID, has no map_files), or the
+                # word in the process memory (its own uid, where ptrace is
+                # allowed); else no value.
+                v=$(od -An -tu4 -j "$o" -N4 "/proc/${1%%/*}/map_files/$range" 2>/dev/null)
+                [[ -n ${v// /} ]] || v=$(dd if="/proc/${1%%/*}/mem" bs=4 count=1 skip="$addr" \
+                    iflag=skip_bytes status=none 2>/dev/null | od -An -tu4)
+            fi
+            v=${v// /}
             d=no; [[ $path == *" (deleted)" ]] && d=yes
             echo "futex ${v:--} $o $d ${path% (deleted)}"
             return 0
