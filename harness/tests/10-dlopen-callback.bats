@@ -213,18 +213,20 @@ letters() {
     call empty -- length ''
     assert_call empty "length() = 0 (ran in pid $spid)" "§2: ARG may be empty" || return
     # ARG at its bounds: 255 bytes, and 247 with -c (room for -1000000).
-    local arg
+    local arg i
     arg=$(letters 255 a)
     call long -- length "$arg"
     assert_call long "length($arg) = 255 (ran in pid $spid)" "§2: ARG of at most 255 bytes" || return
     arg=$(letters 247 b)
     call longc -- -c 1 length "$arg"
     assert_call longc "length($arg-1) = 249 (ran in pid $spid)" "§2: ARG of at most 247 bytes with -c" || return
-    # COUNT with leading zeros is still digits only.
-    call seq -- -c 03 upper ab
-    printf 'upper(ab-%s) = AB-%s (ran in pid %s)\n' 1 1 "$spid" 2 2 "$spid" 3 3 "$spid" >"$LAB_RUN/seq.expected"
-    lab_assert_exit seq 0 "§2: -c COUNT makes COUNT calls (-c 03 is 3)" || return
-    lab_assert_same_output seq "$LAB_RUN/seq.expected" "three lines, for ab-1, ab-2 and ab-3" \
+    # COUNT with a leading zero is still decimal digits: 010 is ten, not octal 8.
+    call seq -- -c 010 upper ab
+    for i in {1..10}; do
+        printf 'upper(ab-%s) = AB-%s (ran in pid %s)\n' "$i" "$i" "$spid"
+    done >"$LAB_RUN/seq.expected"
+    lab_assert_exit seq 0 "§2: -c COUNT makes COUNT calls (-c 010 is 10)" || return
+    lab_assert_same_output seq "$LAB_RUN/seq.expected" "ten lines, for ab-1 to ab-10" \
         "§2: with -c COUNT, the i-th call passes ARG-i" || return
     # A slot written by another program: an argument of 256 bytes without a
     # NUL. The server's own bounded copy ends it: length sees 255 bytes.
@@ -302,8 +304,43 @@ _clients_done_or_corrupt() {
 
 # points: 5
 @test "8 clients at once, 500 calls each: every call gets its own answer (the registry is guarded)" {
+    # The answer is copied out before the slot is given back: a client that
+    # frees its slot first loses it to a client waiting for one.  The server
+    # is stopped while x registers (slot 0), three clients fill the other
+    # slots (then are killed: their slots stay taken) and w waits for a
+    # slot.  x runs under strace, each futex() call held 1 s as it returns:
+    # when x posts free_slots, w takes slot 0 before x goes on.  (A server
+    # of its own: the killed clients' slots are never given back.)
+    local name cpid spid i
+    start_server freed "$SHM-freed" || return
+    spid=$(lab_pid freed)
+    lab_signal freed STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
+        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe freed)" "" || return
+    for name in x f1 f2 f3 w; do
+        if [[ $name == x ]]; then
+            lab_spawn x --inject 'futex:delay_exit=1000000' -- "$CLIENT" -n "$SHM-freed" upper x || return
+        else
+            lab_spawn "$name" -- "$CLIENT" -n "$SHM-freed" upper "$name" || return
+        fi
+        cpid=$(lab_pid "$name") || return
+        lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$cpid" ||
+            lab_fail "cb_client $name to wait in sem_wait() (for its answer, or for a free slot) while the server is stopped" \
+                "$(lab_describe "$name")" "§4 steps 2 and 3" "$(lab_show_output "$name")" || return
+    done
+    for name in f1 f2 f3; do
+        lab_stop "$name"
+    done
+    kill -CONT "$spid" 2>/dev/null || true
+    lab_wait_exit x 10 || true
+    lab_wait_exit w 10 || true
+    assert_call x "upper(x) = X (ran in pid $spid)" \
+        "§4 step 3: copy status, pid and result out of the slot, and only then mark it FREE and post free_slots: a client waiting for a slot takes it at once" ||
+        return
+    assert_call w "upper(w) = W (ran in pid $spid)" "§4: the slot given back serves the next client" || return
+    stop_server freed || return
+
     start_server || return
-    local spid i
     spid=$(lab_pid server)
     CLIENTS=8
     for ((i = 1; i <= CLIENTS; i++)); do
