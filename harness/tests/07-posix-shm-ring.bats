@@ -113,15 +113,16 @@ assert_ends() {
     lab_assert_exit "$name" "$3" "$5"
 }
 
-# consumer_to_reader SCRIPT: the consumer (cons) writes into a FIFO that a
-# reader (bash -c SCRIPT, the FIFO open on its fd 9) reads, and the producer
-# (prod) copies the 100 MB input.
+# consumer_to_reader SCRIPT [PRODUCER ARGS...]: the consumer (cons) writes
+# into a FIFO that a reader (bash -c SCRIPT, the FIFO open on its fd 9)
+# reads, and the producer (prod) copies the 100 MB input.
 consumer_to_reader() {
-    local fifo=$LAB_LOGS/output.fifo
+    local fifo=$LAB_LOGS/output.fifo script=$1
+    shift
     mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
-    lab_spawn reader -- bash -c "exec 9<\"\$1\" && $1" _ "$fifo" || return
+    lab_spawn reader -- bash -c "exec 9<\"\$1\" && $script" _ "$fifo" || return
     start_consumer cons --out "$fifo" || return
-    lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING"
+    lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING" "$@"
 }
 
 # assert_ends_input_open NAME SECONDS CODE EXPECTED LOOK_AT: as assert_ends,
@@ -348,7 +349,8 @@ transfer() {
 
 # points: 8
 @test "the data goes through a MAP_SHARED mapping of /dev/shm/NAME, not a pipe or a file (strace)" {
-    local calls=openat,mmap,munmap,read,write,pipe,pipe2,mknodat,socketpair
+    local calls=openat,mmap,munmap,read,readv,pread64,preadv,preadv2,write,writev,pwrite64,pwritev,pwritev2
+    calls+=,pipe,pipe2,mknodat,socketpair
     start_consumer cons --strace "$calls" || return
     lab_spawn prod --strace "$calls" --in "$BATS_FILE_TMPDIR/strace" -- "$PROD" -n "$RING"
     assert_ends prod 20 0 "ring_producer to end normally under strace" "§4" || return
@@ -374,20 +376,22 @@ transfer() {
             lab_fail "$who to munmap() the ring it mapped before it exits" \
                 "strace saw no munmap() of the address its MAP_SHARED mmap() of $path returned" \
                 "§5: when either program exits, it has unmapped the ring (munmap)" || return
-        ! lab_strace_grep "$who" '(^|[0-9] )(pipe2?|socketpair)\(|mknodat\(.*S_IFIFO' >/dev/null ||
+        ! lab_strace_grep "$who" '(^|[0-9] +)(pipe2?|socketpair)\(|mknodat\(.*S_IFIFO' >/dev/null ||
             lab_fail "$who never to make a pipe, a FIFO or a socket" \
                 "strace saw: $(lab_strace_grep "$who" '(pipe2?|socketpair|mknodat)\(' | head -n 1)" \
                 "§1: the data goes through the shared memory only" || return
     done
     # The producer writes nothing but its messages (fd 2): the data goes into
-    # the mapping. Once it has the ring, the consumer reads nothing at all.
-    ! lab_strace_grep prod '(^|[0-9] )write\(([013-9]|[0-9][0-9]+),' >/dev/null ||
-        lab_fail "ring_producer to write() nothing but messages on stderr" \
-            "strace saw: $(lab_strace_grep prod '(^|[0-9] )write\(([013-9]|[0-9][0-9]+),' | head -n 1)" \
+    # the mapping, not through the object's descriptor (pwrite() included).
+    # Once it has the ring, the consumer reads nothing at all (pread() included).
+    local writes='(^|[0-9] +)(write|writev|pwrite64|pwritev2?)\(([013-9]|[0-9][0-9]+),'
+    ! lab_strace_grep prod "$writes" >/dev/null ||
+        lab_fail "ring_producer to write() (pwrite(), writev()) nothing but messages on stderr" \
+            "strace saw: $(lab_strace_grep prod "$writes" | head -n 1)" \
             "§1 and §4: read() stdin straight into the slot; no pipe, no temporary file" || return
     awk -v path="\"$path\"" 'index($0, "openat(") && index($0, path ",") { seen = 1; next }
-        seen && /(^|[0-9] )read\(/ { print; exit 1 }' "$LAB_LOGS/cons.strace" >"$LAB_RUN/cons.reads" ||
-        lab_fail "ring_consumer to read() nothing once it has opened the ring" \
+        seen && /(^|[0-9] +)(read|readv|pread64|preadv2?)\(/ { print; exit 1 }' "$LAB_LOGS/cons.strace" >"$LAB_RUN/cons.reads" ||
+        lab_fail "ring_consumer to read() (pread(), readv()) nothing once it has opened the ring" \
             "strace saw: $(cat "$LAB_RUN/cons.reads")" \
             "§1 and §4: write() straight from the slot; no pipe, no temporary file"
 }
@@ -556,7 +560,11 @@ transfer() {
 @test "SIGINT to the consumer in the middle: the producer waiting for a free slot ends too" {
     # The consumer's output goes to a reader that stops itself: the consumer
     # blocks in write(), the ring fills up, the producer waits for a free slot.
-    consumer_to_reader 'kill -STOP $$ && exec cat <&9 >/dev/null' || return
+    # A slot of 100000 bytes is more than the FIFO holds (64 KiB at most): the
+    # consumer's first write() blocks with part of its bytes written, and the
+    # SIGINT makes it return that count, not EINTR (§6: look at the flag
+    # before every write(); the write() of the rest would block for good).
+    consumer_to_reader 'kill -STOP $$ && exec cat <&9 >/dev/null' -c 100000 || return
     wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" lab_blocked_in_sem_wait \
         "§4: sem_wait() on free_slots" || return
     lab_signal cons INT

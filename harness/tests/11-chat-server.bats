@@ -339,7 +339,45 @@ fdinfo() {
     sort "$LAB_RUN/c.out" >"$BATS_TEST_TMPDIR/c.sorted"
     lab_assert_same_file "$BATS_TEST_TMPDIR/c.expected" "$BATS_TEST_TMPDIR/c.sorted" \
         "client c to receive the 60 lines of a and b, each whole (shown sorted)" \
-        "§4: while one line is relayed in chunks, another client's line waits for its turn" c
+        "§4: while one line is relayed in chunks, another client's line waits for its turn" c || return
+    # Two long lines wait for the floor together: a's and b's lines are in
+    # their connections (the children stopped), the parent is stopped, then
+    # each child reads (all or part of its line), puts its line's first
+    # chunk in its slot and waits.
+    local pa pb la lb
+    pa=$(child_of a) || return
+    pb=$(child_of b) || return
+    la="A-late:$(head -c 2500 /dev/zero | tr '\0' a)"
+    lb="B-late:$(head -c 2500 /dev/zero | tr '\0' b)"
+    lab_signal_pid "$pa" STOP "a's child" || return
+    lab_signal_pid "$pb" STOP "b's child" || return
+    say a "$la"
+    say b "$lb"
+    _both_lines_in() { server_unread a 2508 && server_unread b 2508; }
+    lab_wait_while_running server 5 _both_lines_in ||
+        lab_fail "a's and b's lines (2508 bytes each) waiting in their connections" "they did not arrive" "§4" ||
+        return
+    stop_parent || return
+    kill -CONT "$pa" "$pb"
+    _first_chunks_out() {
+        local who inode rx
+        for who in a b; do
+            read -r inode rx < <(server_end "$who") && ((rx < 2508)) || return 1
+        done
+        lab_proc_state "$pa" S && lab_proc_state "$pb" S
+    }
+    lab_wait_until "$(lab_seconds 5)" _first_chunks_out ||
+        lab_fail "a's and b's children, continued, to read their lines and wait for the parent" \
+            "a's child: $(lab_stuck_state "$pa"); b's child: $(lab_stuck_state "$pb")" "§7" || return
+    kill -CONT "$(lab_pid server)"
+    received c 62
+    received a 31
+    received b 31
+    printf '%s\n' "$la" "$lb" >"$BATS_TEST_TMPDIR/c.late"
+    tail -n 2 "$LAB_RUN/c.out" | LC_ALL=C sort >"$BATS_TEST_TMPDIR/c.got-late"
+    lab_assert_same_file "$BATS_TEST_TMPDIR/c.late" "$BATS_TEST_TMPDIR/c.got-late" \
+        "client c to receive a's and b's lines, sent while both waited for the floor, each whole (shown sorted)" \
+        "§4 and §7: the floor goes to one sender for all the chunks of its line, the other waits" c
 }
 
 # points: 10
@@ -379,6 +417,29 @@ fdinfo() {
             lab_fail "exactly 900 lines at client c$k" "$(wc -l <"$LAB_RUN/c$k.out") lines" \
                 "§4: each message once to each other client" || return
     done
+    # A slow receiver: c2's child is stopped while c1's line goes out, so
+    # its ACK is missing. c1's next line must wait: c1's slot still holds
+    # the first line, which c2's child has not copied yet.
+    local p1 p2
+    p1=$(child_of c1) || return
+    p2=$(child_of c2) || return
+    lab_signal_pid "$p2" STOP "c2's child" || return
+    say c1 "first from c1"
+    received c3 901
+    say c1 "then from c1"
+    # c1's child waits (for DONE, the parent for c2's ACK): its next line
+    # still unread in its connection, or read (kept aside until DONE).
+    _next_line_placed() {
+        { server_unread c1 13 || server_unread c1 0; } && lab_proc_state "$p1" S
+    }
+    lab_wait_while_running server 5 _next_line_placed ||
+        lab_fail "c1's child, its first line out, to wait" "c1's child: $(lab_stuck_state "$p1")" "§7" || return
+    kill -CONT "$p2"
+    received c2 902
+    { head -n 900 "$LAB_RUN/c2.out"; printf '%s\n' "first from c1" "then from c1"; } >"$BATS_TEST_TMPDIR/c2.expected"
+    expect_exactly c2 "$BATS_TEST_TMPDIR/c2.expected" \
+        "client c2, whose child was stopped while c1's first line went out, to receive c1's two lines as sent" \
+        "§7: DONE only once every ACK is in: the sender may not overwrite its slot while a receiver still copies it"
 }
 
 # points: 5
