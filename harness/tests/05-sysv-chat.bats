@@ -235,7 +235,27 @@ peer_says() {
     ended a 0 5 "§6: the peer's \"quit\" ends this side too, even with its input still open (hint 4)" || return
     lab_assert_same_output a <(printf 'peer: %s\n' one two three four) \
         "the four lines b sent before \"quit\", and nothing after it" \
-        "§6: every line before quit is delivered, even one the peer has not read yet when quit is typed: send the quit through the slot too"
+        "§6: every line before quit is delivered, even one the peer has not read yet when quit is typed: send the quit through the slot too" ||
+        return
+
+    # Again with the grader's own side a (harness/tools/chat_peer.c), which
+    # reads nothing until b has taken "quit": "five" is still unread in the
+    # slot, and b must wait for the slot and send its quit after it, not
+    # leave at once and remove the line with the objects.
+    lab_spawn peera --in-pipe -- "$LAB_TOOLS/chat_peer" -k "$KEY" -r a -t "$(lab_seconds 5)"
+    side b2 b --in-pipe
+    peer_says peera 1 connected "both ALIVE semaphores up" || return
+    connected b2 || return
+    lab_input b2 five quit || return
+    # b2 has ended, or its writer waits for the slot (EMPTY_BA has a waiter).
+    lab_wait_until "$(lab_seconds 5)" finished_or b2 semaphore_is 2 ncount 1 || true
+    lab_input peera recv || return
+    peer_says peera 2 "kind 1 len 4: five" \
+        "the line b sent just before quit, still in the slot when b read quit (a left first means the objects were removed with the line)" ||
+        return
+    ended b2 0 5 "§6: after a \"quit\" line, this side ends" || return
+    lab_close_input peera
+    lab_wait_exit peera 5 || true
 }
 
 # points: 5
