@@ -174,7 +174,11 @@ expected_jobs() {
 # points: 10
 @test "a queue filled before any worker starts: highest priority first, oldest first within a priority" {
     local t pid
-    t=$(timeout_ms 300)
+    # A TIMEOUT_MS that ends in 999 (-t 999, scaled): now + TIMEOUT_MS then
+    # carries a second out of tv_nsec on all but 1 call in 1000, and a
+    # deadline whose tv_nsec is not brought back below 1000000000 makes
+    # mq_timedreceive() fail with EINVAL (§6, hint 4).
+    t=$(($(timeout_ms 999) / 1000 * 1000 + 999))
     local dpid
     start_dispatch dispatch -p 4 || return   # no -n: 10 jobs, the default (§2)
     wait_all_sent dispatch || return
