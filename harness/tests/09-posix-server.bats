@@ -227,6 +227,25 @@ EOF
         "§5 (the requests) and §4 (the client stops reading after disconnect)" \
         "ok 5" "ok -2000000000" "ok 2000000000" "ok -7" "ok bye" || return
     lab_assert_exit client 0 "§4" || return
+    # The handler may unlink the client's queues first: this client is
+    # stopped once it has printed "ok bye" (its first write to stdout), and
+    # let go once its handler has ended; its mq_unlink() then finds nothing.
+    printf '%s\n' disconnect >"$BATS_TEST_TMPDIR/late.in"
+    lab_spawn late --in "$BATS_TEST_TMPDIR/late.in" --inject 'write:signal=SIGSTOP:when=1' \
+        --trace-path "$LAB_RUN/late.out" -- "$CLIENT" -n "$PREFIX" || return
+    lab_wait_output late '^ok bye$' 5 ||
+        lab_fail "the response \"ok bye\" to disconnect" "$(lab_describe late)" "§5" "$(lab_show_output late)" ||
+        return
+    local late_handler
+    late_handler=$(handler_of late) || return
+    lab_wait_until "$(lab_seconds 3)" ended "$late_handler" ||
+        lab_fail "the handler (pid $late_handler) to end soon after its ok bye" "it still runs" \
+            "§6: after ok bye the handler unlinks its client's queues and ends" || return
+    lab_signal late CONT || return
+    lab_wait_exit late 5 || true
+    lab_assert_exit late 0 \
+        "§4 step 6: ENOENT from mq_unlink() is normal (its handler unlinked the queues first): exit 0 all the same" ||
+        return
     stop_server server || return
     assert_no_stdout server \
         "§6: every line of the server goes to stderr, with one write(); nothing to stdout (stdio output buffered before a fork() is written again by each handler)"
@@ -252,7 +271,42 @@ EOF
         lab_assert_exit "client$k" 0 "§4: at the end of its input the client disconnects and exits 0" || return
     done
     lab_wait_no_zombies server 3 "§6: reap every handler that ends (SIGCHLD, waitpid, hint 4)" || return
+
+    # One client at a time in the area: the server stopped (SIGSTOP), a
+    # first client takes the area, writes it, posts PREFIX-conn and waits
+    # for its greeting; a second one waits for the area. Let go, the server
+    # reads the first one's area, then the second one's: both are served.
+    local spid name
+    spid=$(lab_pid server) || return
+    lab_signal server STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
+    lab_spawn first --in-pipe -- "$CLIENT" -n "$PREFIX" || return
+    lab_wait_while_running first 5 waits_for_greeting "$(lab_pid first)" ||
+        lab_fail "a first client, the server stopped, to write the area and wait for its greeting (mq_timedreceive)" \
+            "$(lab_describe first)" "§4 steps 3 and 4" "$(lab_show_output first)" || return
+    lab_spawn second --in-pipe -- "$CLIENT" -n "$PREFIX" || return
+    lab_wait_while_running second 5 lab_blocked_in_sem_wait "$(lab_pid second)" ||
+        lab_fail "a second client to wait for the area (sem_timedwait on $PREFIX-ready): the first one holds it" \
+            "$(lab_describe second)" "§4 step 3" "$(lab_show_output second)" || return
+    lab_signal server CONT || return
+    for name in first second; do
+        lab_wait_output "$name" '^posix_client: connected \(handler [0-9]+\)$' 5 err ||
+            lab_fail "both clients served once the server runs again: the $name one greeted by its handler" \
+                "$(lab_describe "$name")" \
+                "§3: a client writes the area only while it holds PREFIX-ready (sem_timedwait() first): the second one must not overwrite the pid and queue names the first one wrote" \
+                "$(lab_show_output "$name")" || return
+    done
+    for name in first second; do
+        lab_close_input "$name"
+        lab_wait_exit "$name" 5 || true
+        lab_assert_exit "$name" 0 "§4: at the end of its input the client disconnects and exits 0" || return
+    done
     stop_server server
+}
+
+# waits_for_greeting PID: blocked in mq_timedreceive() (or mq_receive()).
+waits_for_greeting() {
+    lab_blocked_in "$1" '*wq_sleep*' 243
 }
 
 # points: 10
@@ -442,7 +496,41 @@ EOF
     assert_no_stdout server "§6: nothing goes to the server's stdout" || return
     lab_assert_no_new_ipc \
         "no shared memory, no semaphore, no queue once the server has exited (clients still run: their queues were removed by their handlers)" \
-        "§3 and §7: shm_unlink(), sem_unlink() both, and each handler mq_unlink()s its client's queues (hint 6)"
+        "§3 and §7: shm_unlink(), sem_unlink() both, and each handler mq_unlink()s its client's queues (hint 6)" ||
+        return
+
+    # The post of PREFIX-conn wakes the main process up, not the end of the
+    # handler (its SIGCHLD comes later): strace holds each process of this
+    # second server HOLD s as it exits, so the killer's handler has not
+    # ended yet when the main process, woken up by the post, says it stops.
+    PREFIX=$(lab_name srv2)
+    local hold
+    hold=$(lab_seconds 3)
+    start_server server2 --inject "exit_group:delay_enter=$(awk -v s="$hold" 'BEGIN { printf "%d", s * 1000000 }')" ||
+        return
+    client_run killer2 "kill_server"
+    assert_replies killer2 "the response to kill_server" "§5" "ok server stopping" || return
+    killer_handler=$(handler_of killer2)
+    lab_wait_output server2 '^posix_server: kill_server received: stopping$' 5 err ||
+        lab_fail "the line \"posix_server: kill_server received: stopping\" soon after kill_server was answered" \
+            "$(lab_describe server2)" "§7" "$(lab_show_output server2)" || return
+    not_ended "$killer_handler" ||
+        lab_fail "the main process to stop as soon as the killer's handler has written its byte and posted $PREFIX-conn (that handler was held $hold s as it exited)" \
+            "it said it stops only once that handler had ended: the handler's end (SIGCHLD), not a post, woke it up" \
+            "§7: the handler writes one byte into the pipe, then posts PREFIX-conn, so that the main process wakes up from sem_wait() and finds the byte" ||
+        return
+    lab_wait_exit server2 10 || true
+    lab_assert_exit server2 0 "§7: after kill_server the server exits 0"
+}
+
+# not_ended PID: the process still exists and has not ended (no zombie).
+not_ended() {
+    [[ -e /proc/$1 ]] && ! lab_proc_state "$1" Z
+}
+
+# ended PID: the process has ended (a zombie, or reaped already).
+ended() {
+    ! not_ended "$1"
 }
 
 # points: 5
