@@ -183,6 +183,11 @@ EOF
     call who -- whoami hello
     assert_call who "whoami(hello) = $spid (ran in pid $spid)" \
         "§4 (the output line) and §5: the server calls cb_whoami itself, so getpid() is the server's pid; §3: it writes the answer into the slot before it posts done" || return
+    # The second call: a server that ends after its first one (or is ending
+    # as it is checked) does not answer it.
+    call again -- whoami again
+    assert_call again "whoami(again) = $spid (ran in pid $spid)" \
+        "§6: the server serves call after call until SIGINT or SIGTERM" || return
     server_alive server "§6: the server serves until SIGINT or SIGTERM" || return
     stop_server server
 }
