@@ -59,6 +59,17 @@ pool_invalid() {
         "$LAB_RUN/$1.err" | sort -t ' ' -k4,4n
 }
 
+# pool_stderr_cut_writes NAME: the write()s to stderr, in NAME's strace log
+# (lab_spawn --strace write), whose bytes do not end with a newline: at
+# most three, as strace shows them.  strace shows 96 bytes of a write (-s
+# 96, see trace.bash), which a report line fits in; a longer write, its end
+# not shown, is not judged.
+pool_stderr_cut_writes() {
+    lab_strace_grep "$1" '(^|[0-9] +)write\(2, "' |
+        grep -vE 'write\(2, "([^"\\]|\\.)*\\n"(, [0-9]+| *<unfinished)|write\(2, "([^"\\]|\\.)*"\.\.\.' |
+        head -n 3
+}
+
 # pool_assert_log NAME EXPECTED_FILE WHAT LOOK_AT: the log (pids left out,
 # sorted by task) is EXPECTED_FILE.
 pool_assert_log() {
@@ -206,9 +217,18 @@ pool_two_stopped() {
     # From standard input: tasks 1, 3 and 5 are invalid (4 is the first code
     # past the table).
     printf '%s\n' 0 4 1 4294967295 2 99 3 >"$BATS_TEST_TMPDIR/codes.txt"
-    lab_run stdin --in "$BATS_TEST_TMPDIR/codes.txt" -- "$POOL" -w 3 -
+    lab_run stdin --in "$BATS_TEST_TMPDIR/codes.txt" --strace write -- "$POOL" -w 3 -
     lab_assert_finished stdin "task_pool to finish in spite of the invalid codes" \
         "§4: a worker checks the code against the size of the table before it calls anything (hint 4)" || return
+    # Whole lines on stderr too: each write(2, ...) that strace saw ends
+    # with its newline.  Checked first: a report written in pieces mixes
+    # with the others' and garbles the reports checked below.
+    local cut
+    cut=$(pool_stderr_cut_writes stdin)
+    [[ -z $cut ]] ||
+        lab_fail "every write() to stderr to hold whole lines (a report in one write(), its newline included)" \
+            "strace saw a write() to stderr that ends inside a line:" \
+            "§4 (whole lines): build the line, then write it at once" "$cut" || return
     {
         pool_line 0 0 0
         pool_line 2 2 1
