@@ -343,14 +343,34 @@ first_call() {
 }
 
 # points: 5
-@test "SIGTERM while the server waits for a client: segment removed, exit 143" {
+@test "SIGTERM or SIGINT while the server waits, SIGTERM while it talks: segment removed, exit 143 or 130" {
     start_server server || return
     lab_signal server TERM
     assert_ends server 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM" \
         "§6: SIGTERM must end sigsuspend() too: handle it like SIGINT (hint 4)" || return
     lab_assert_stderr_line server "shm_server: interrupted by SIGTERM" "§6" || return
     assert_segment_gone "$SHMID" "no segment left after the server's SIGTERM" \
-        "§6: remove the segment (IPC_RMID) on every way out, signals included"
+        "§6: remove the segment (IPC_RMID) on every way out, signals included" || return
+    # "At any moment": SIGINT ends the wait as SIGTERM does ...
+    start_server waiting || return
+    lab_signal waiting INT
+    assert_ends waiting 5 130 "shm_server to exit 130 (128 + SIGINT) soon after SIGINT, while it waits for a client" \
+        "§6: SIGINT and SIGTERM end the server at any moment, waiting for a client included (hint 4)" || return
+    lab_assert_stderr_line waiting "shm_server: interrupted by SIGINT" "§6" || return
+    assert_segment_gone "$SHMID" "no segment left after SIGINT to a server waiting for a client" "§6" || return
+    # ... and SIGTERM ends a conversation as SIGINT does.
+    start_server talking -- -n 1000000 || return
+    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_output client '^message 1$' 5 ||
+        lab_fail "the client to print \"message 1\"" "$(lab_describe client)" "§4 and §5" \
+            "$(lab_show_output client out)" "$(lab_show_output client)" || return
+    lab_signal talking TERM
+    assert_ends talking 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM, in the middle of a conversation" \
+        "§6: SIGINT and SIGTERM end the server at any moment, in a conversation too: it tells the client first" || return
+    lab_assert_stderr_line talking "shm_server: interrupted by SIGTERM" "§6" || return
+    assert_ends client 5 1 "shm_client to exit 1 once the server has quit" \
+        "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
+    assert_segment_gone "$SHMID" "no segment left after SIGTERM to a server in a conversation" "§6"
 }
 
 # points: 5
