@@ -91,6 +91,16 @@ start_server() {
     KEY=$(sed -E 's/.*key (0x[0-9a-f]{8})$/\1/' <<<"$line")
 }
 
+# start_conversation SERVER CLIENT: a server of a million messages and its
+# client, talking: the client has printed "message 1".
+start_conversation() {
+    start_server "$1" -- -n 1000000 || return
+    lab_spawn "$2" -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_output "$2" '^message 1$' 5 ||
+        lab_fail "the client to print \"message 1\"" "$(lab_describe "$2")" "§4 and §5" \
+            "$(lab_show_output "$2" out)" "$(lab_show_output "$2")"
+}
+
 # assert_ends NAME SECONDS CODE EXPECTED LOOK_AT: NAME ends within SECONDS
 # with status CODE.
 assert_ends() {
@@ -323,11 +333,7 @@ first_call() {
 
 # points: 5
 @test "nattch is 2 while both talk; SIGINT on the server ends both and removes the segment" {
-    start_server server -- -n 1000000 || return
-    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
-    lab_wait_output client '^message 1$' 5 ||
-        lab_fail "the client to print \"message 1\"" "$(lab_describe client)" "§4 and §5" \
-            "$(lab_show_output client out)" "$(lab_show_output client)" || return
+    start_conversation server client || return
     [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
         lab_fail "nattch 2 while the server and the client talk" "$(shm_describe "$SHMID")" \
             "§4: the client attaches the server's segment (shmget with the same key, then shmat)" || return
@@ -359,11 +365,7 @@ first_call() {
     lab_assert_stderr_line waiting "shm_server: interrupted by SIGINT" "§6" || return
     assert_segment_gone "$SHMID" "no segment left after SIGINT to a server waiting for a client" "§6" || return
     # ... and SIGTERM ends a conversation as SIGINT does.
-    start_server talking -- -n 1000000 || return
-    lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
-    lab_wait_output client '^message 1$' 5 ||
-        lab_fail "the client to print \"message 1\"" "$(lab_describe client)" "§4 and §5" \
-            "$(lab_show_output client out)" "$(lab_show_output client)" || return
+    start_conversation talking client || return
     lab_signal talking TERM
     assert_ends talking 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM, in the middle of a conversation" \
         "§6: SIGINT and SIGTERM end the server at any moment, in a conversation too: it tells the client first" || return
