@@ -101,6 +101,15 @@ start_conversation() {
             "$(lab_show_output "$2" out)" "$(lab_show_output "$2")"
 }
 
+# server_interrupted NAME SIG STATUS WHEN LOOK_AT: SIGSIG to the server NAME,
+# which must exit STATUS within 5 s and say "interrupted by SIGSIG" (§6);
+# WHEN says in the message at which moment it was sent.
+server_interrupted() {
+    lab_signal "$1" "$2"
+    assert_ends "$1" 5 "$3" "shm_server to exit $3 (128 + SIG$2) soon after SIG$2$4" "$5" || return
+    lab_assert_stderr_line "$1" "shm_server: interrupted by SIG$2" "§6"
+}
+
 # assert_ends NAME SECONDS CODE EXPECTED LOOK_AT: NAME ends within SECONDS
 # with status CODE.
 assert_ends() {
@@ -337,10 +346,8 @@ first_call() {
     [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
         lab_fail "nattch 2 while the server and the client talk" "$(shm_describe "$SHMID")" \
             "§4: the client attaches the server's segment (shmget with the same key, then shmat)" || return
-    lab_signal server INT
-    assert_ends server 5 130 "shm_server to exit 130 (128 + SIGINT) soon after SIGINT" \
+    server_interrupted server INT 130 "" \
         "§6: on SIGINT the server tells the client, detaches, removes the segment and exits 128 + 2 (hint 4)" || return
-    lab_assert_stderr_line server "shm_server: interrupted by SIGINT" "§6" || return
     assert_ends client 5 1 "shm_client to exit 1 once the server has quit" \
         "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
     lab_assert_stderr_line client "shm_client: the server has quit" "§6" || return
@@ -351,25 +358,18 @@ first_call() {
 # points: 5
 @test "SIGTERM or SIGINT while the server waits, SIGTERM while it talks: segment removed, exit 143 or 130" {
     start_server server || return
-    lab_signal server TERM
-    assert_ends server 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM" \
-        "§6: SIGTERM must end sigsuspend() too: handle it like SIGINT (hint 4)" || return
-    lab_assert_stderr_line server "shm_server: interrupted by SIGTERM" "§6" || return
+    server_interrupted server TERM 143 "" "§6: SIGTERM must end sigsuspend() too: handle it like SIGINT (hint 4)" || return
     assert_segment_gone "$SHMID" "no segment left after the server's SIGTERM" \
         "§6: remove the segment (IPC_RMID) on every way out, signals included" || return
     # "At any moment": SIGINT ends the wait as SIGTERM does ...
     start_server waiting || return
-    lab_signal waiting INT
-    assert_ends waiting 5 130 "shm_server to exit 130 (128 + SIGINT) soon after SIGINT, while it waits for a client" \
+    server_interrupted waiting INT 130 ", while it waits for a client" \
         "§6: SIGINT and SIGTERM end the server at any moment, waiting for a client included (hint 4)" || return
-    lab_assert_stderr_line waiting "shm_server: interrupted by SIGINT" "§6" || return
     assert_segment_gone "$SHMID" "no segment left after SIGINT to a server waiting for a client" "§6" || return
     # ... and SIGTERM ends a conversation as SIGINT does.
     start_conversation talking client || return
-    lab_signal talking TERM
-    assert_ends talking 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM, in the middle of a conversation" \
+    server_interrupted talking TERM 143 ", in the middle of a conversation" \
         "§6: SIGINT and SIGTERM end the server at any moment, in a conversation too: it tells the client first" || return
-    lab_assert_stderr_line talking "shm_server: interrupted by SIGTERM" "§6" || return
     assert_ends client 5 1 "shm_client to exit 1 once the server has quit" \
         "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
     assert_segment_gone "$SHMID" "no segment left after SIGTERM to a server in a conversation" "§6"
