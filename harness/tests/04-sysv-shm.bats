@@ -185,6 +185,12 @@ waits_for_signal() {
     lab_blocked_in "$1" '*pause*' 34
 }
 
+# ended_or_printed NAME LINES: NAME has ended, or has more than LINES lines
+# on stdout.
+ended_or_printed() {
+    lab_finished "$1" || (($(wc -l <"$LAB_RUN/$1.out") > $2))
+}
+
 # first_call NAME REGEX: the line number, in NAME's strace log, of the
 # first call matching REGEX (after the optional pid); nothing if none.
 first_call() {
@@ -356,9 +362,17 @@ first_call() {
 }
 
 # points: 5
-@test "SIGTERM or SIGINT while the server waits, SIGTERM while it talks: segment removed, exit 143 or 130" {
-    start_server server || return
+@test "SIGTERM or SIGINT while the server waits, SIGTERM while it talks: segment removed, exit 143 or 130, cleanup outside the handler" {
+    # Traced (every call): what the SIGTERM handler does is looked at.
+    start_server server --strace all || return
+    local pid report
+    pid=$(lab_pid server) || return
     server_interrupted server TERM 143 "" "§6: SIGTERM must end sigsuspend() too: handle it like SIGINT (hint 4)" || return
+    report=$(lab_handler_calls server "$pid" 'INT|TERM|USR2' '^$')
+    [[ -z $report ]] ||
+        lab_fail "the SIGTERM handler to make no system call: it only sets a flag, the main line cleans up" \
+            "the handler did more:" "§5 and §6: the handler only sets a volatile sig_atomic_t flag; the waiting loop sees it and the main line prints, tells the client, detaches and removes" \
+            "$report" || return
     assert_segment_gone "$SHMID" "no segment left after the server's SIGTERM" \
         "§6: remove the segment (IPC_RMID) on every way out, signals included" || return
     # "At any moment": SIGINT ends the wait as SIGTERM does ...
@@ -366,10 +380,25 @@ first_call() {
     server_interrupted waiting INT 130 ", while it waits for a client" \
         "§6: SIGINT and SIGTERM end the server at any moment, waiting for a client included (hint 4)" || return
     assert_segment_gone "$SHMID" "no segment left after SIGINT to a server waiting for a client" "§6" || return
-    # ... and SIGTERM ends a conversation as SIGINT does.
+    # ... and SIGTERM ends a conversation as SIGINT does, at once: with the
+    # client held stopped, the server sleeps until its turn, and after the
+    # signal it prints no further line.
     start_conversation talking client || return
-    server_interrupted talking TERM 143 ", in the middle of a conversation" \
+    local lines
+    lab_signal client STOP
+    lab_wait_until "$(lab_seconds 5)" waits_for_signal "$(lab_pid talking)" ||
+        lab_fail "shm_server to wait for its turn while its client is stopped" "$(lab_describe talking)" "§5" || return
+    lines=$(wc -l <"$LAB_RUN/talking.out")
+    lab_signal talking TERM
+    lab_wait_until "$(lab_seconds 5)" ended_or_printed talking "$lines" || true
+    (($(wc -l <"$LAB_RUN/talking.out") == lines)) ||
+        lab_fail "shm_server to end at once on SIGTERM in the middle of a conversation (its client stopped): no line after the signal" \
+            "more lines on stdout after SIGTERM: it went on with the conversation" \
+            "§6: SIGINT and SIGTERM end the server at any moment, in a conversation too" || return
+    assert_ends talking 5 143 "shm_server to exit 143 (128 + SIGTERM) soon after SIGTERM, in the middle of a conversation" \
         "§6: SIGINT and SIGTERM end the server at any moment, in a conversation too: it tells the client first" || return
+    lab_assert_stderr_line talking "shm_server: interrupted by SIGTERM" "§6" || return
+    lab_signal client CONT
     assert_ends client 5 1 "shm_client to exit 1 once the server has quit" \
         "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
     assert_segment_gone "$SHMID" "no segment left after SIGTERM to a server in a conversation" "§6"
