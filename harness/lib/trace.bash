@@ -65,3 +65,14 @@ lab_handler_calls() {
             print "    in the " sig " handler: " substr(line, 1, 100) }
         ' "$LAB_LOGS/$1.strace" 2>/dev/null | head -n 6
 }
+
+# lab_assert_handlers_only NAME PID SIGNALS ALLOWED EXPECTED LOOK_AT: the
+# handlers of SIGNALS in PID made no system call but those ALLOWED
+# (lab_handler_calls); otherwise the test fails with EXPECTED, LOOK_AT and
+# the calls seen inside the handlers as evidence.
+lab_assert_handlers_only() {
+    local report
+    report=$(lab_handler_calls "$1" "$2" "$3" "$4")
+    [[ -z $report ]] && return 0
+    lab_fail "$5" "a handler did more:" "$6" "$report"
+}

@@ -365,14 +365,13 @@ first_call() {
 @test "SIGTERM or SIGINT while the server waits, SIGTERM while it talks: segment removed, exit 143 or 130, cleanup outside the handler" {
     # Traced (every call): what the SIGTERM handler does is looked at.
     start_server server --strace all || return
-    local pid report
+    local pid
     pid=$(lab_pid server) || return
     server_interrupted server TERM 143 "" "§6: SIGTERM must end sigsuspend() too: handle it like SIGINT (hint 4)" || return
-    report=$(lab_handler_calls server "$pid" 'INT|TERM|USR2' '^$')
-    [[ -z $report ]] ||
-        lab_fail "the SIGTERM handler to make no system call: it only sets a flag, the main line cleans up" \
-            "the handler did more:" "§5 and §6: the handler only sets a volatile sig_atomic_t flag; the waiting loop sees it and the main line prints, tells the client, detaches and removes" \
-            "$report" || return
+    lab_assert_handlers_only server "$pid" 'INT|TERM|USR2' '^$' \
+        "the SIGTERM handler to make no system call: it only sets a flag, the main line cleans up" \
+        "§5 and §6: the handler only sets a volatile sig_atomic_t flag; the waiting loop sees it and the main line prints, tells the client, detaches and removes" ||
+        return
     assert_segment_gone "$SHMID" "no segment left after the server's SIGTERM" \
         "§6: remove the segment (IPC_RMID) on every way out, signals included" || return
     # "At any moment": SIGINT ends the wait as SIGTERM does ...
