@@ -135,6 +135,20 @@ assert_ends_input_open() {
     assert_ends "$@"
 }
 
+# ring_mapping WHO PATH: the first mmap() line, in WHO's strace log, of the
+# descriptor that openat(PATH) returned (glibc's shm_open(NAME) is
+# openat("/dev/shm/NAME")); nothing before that.
+ring_mapping() {
+    awk -v path="\"$2\"" '
+        index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
+        fd != "" && /mmap\(/ && index($0, ", " fd ", ") { sub(/^[0-9]+ +/, ""); print; exit }' "$LAB_LOGS/$1.strace"
+}
+
+# ring_mapped WHO PATH: WHO has mapped PATH (ring_mapping).
+ring_mapped() {
+    [[ -n $(ring_mapping "$1" "$2") ]]
+}
+
 # long_name N: the test's own NAME, made N characters long after its slash.
 long_name() {
     local name
@@ -353,20 +367,22 @@ transfer() {
     calls+=,pipe,pipe2,mknodat,socketpair
     start_consumer cons --strace "$calls" || return
     lab_spawn prod --strace "$calls" --in "$BATS_FILE_TMPDIR/strace" -- "$PROD" -n "$RING"
+    local who path=/dev/shm/${RING#/} mapping
+    for who in prod cons; do
+        # Looked at as soon as each has mapped the object: with a private
+        # mapping the pair never meets, and would only hang.
+        lab_wait_until "$(lab_seconds 5)" ring_mapped "$who" "$path" || true
+        mapping=$(ring_mapping "$who" "$path")
+        [[ $mapping == *MAP_SHARED* ]] ||
+            lab_fail "$who to open $path (shm_open) and map it with mmap(..., MAP_SHARED, fd, 0)" \
+                "strace saw ${mapping:-no mmap() of the descriptor that openat($path) returned}" \
+                "§1 and §4: shm_open, ftruncate (producer), mmap with MAP_SHARED: a MAP_PRIVATE copy is the process's own" ||
+            return
+    done
     assert_ends prod 20 0 "ring_producer to end normally under strace" "§4" || return
     assert_ends cons 20 0 "ring_consumer to end normally under strace" "§4" || return
     lab_assert_same_output cons "$BATS_FILE_TMPDIR/strace" "the input, byte for byte" "§4" || return
-    local who path=/dev/shm/${RING#/}
     for who in prod cons; do
-        # glibc's shm_open(NAME) is openat("/dev/shm/NAME"); the mapping must
-        # use the descriptor that call returned, with MAP_SHARED.
-        awk -v path="\"$path\"" '
-            index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
-            fd != "" && /mmap\(/ && /MAP_SHARED/ && index($0, ", " fd ", ") { found = 1 }
-            END { exit !found }' "$LAB_LOGS/$who.strace" ||
-            lab_fail "$who to open $path (shm_open) and map it with mmap(..., MAP_SHARED, fd, 0)" \
-                "strace saw no such openat followed by a MAP_SHARED mmap of its descriptor" \
-                "§1 and §4: shm_open, ftruncate (producer), mmap with MAP_SHARED" || return
         # Before it exits, each unmaps the ring: munmap() of the address that mmap() returned.
         awk -v path="\"$path\"" '
             index($0, "openat(") && index($0, path ",") && / = [0-9]+$/ { fd = $NF; next }
