@@ -116,7 +116,7 @@ _lab_dot_text() {
 # _lab_hang_dot SNAPSHOT: the DOT graph of a snapshot (_LAB_HANG_SCRIPT's lines).
 # shellcheck disable=SC2154 # _lab_ipc_*: set by _lab_ipc_words (proc.bash)
 _lab_hang_dot() {
-    local line pid ppid state nr fd comm flags target label mode id waits doing n=0
+    local line pid ppid state nr fd comm flags target label mode id waits n=0
     local rest ino path key tid
     local -A in_tree=() drawn=() pipe_id=() blocked_on=() ipc_wait=()
     local -A object_id=() object_label=() object_shape=() object_red=()
@@ -135,8 +135,8 @@ _lab_hang_dot() {
         N\ *) read -r pid state nr comm <<<"${line#N }"
             [[ $pid =~ ^[0-9]+$ && $state =~ ^[A-Za-z?]$ && $nr =~ ^([0-9]+|-|running)$ ]] || continue
             outside_name[$pid]=$comm
-            _lab_hang_doing "$state" "$nr"
-            outside_doing[$pid]=$doing ;;
+            _lab_state_words "$state" "$nr"
+            outside_doing[$pid]=$_lab_doing ;;
         W\ *) read -r pid tid rest <<<"${line#W }"
             [[ $pid =~ ^[0-9]+$ && $tid =~ ^[0-9]+$ ]] && _lab_ipc_words "$rest" && ipc_wait["$pid $tid"]=$rest ;;
         M\ *|O\ *) read -r pid ino path <<<"${line#? }"
@@ -149,8 +149,8 @@ _lab_hang_dot() {
     for line in "${procs[@]}"; do
         read -r pid ppid state nr fd comm <<<"$line"
         [[ $state == [SD] && $nr =~ ^(0|1)$ ]] && blocked_on[$pid]="$nr $fd"
-        _lab_hang_doing "$state" "$nr"
-        label=$doing
+        _lab_state_words "$state" "$nr"
+        label=$_lab_doing
         # A wait on IPC, in the process or in one of its threads.
         for key in "${!ipc_wait[@]}"; do
             [[ ${key% *} == "$pid" ]] || continue
@@ -204,25 +204,6 @@ _lab_hang_dot() {
     done
     _lab_hang_objects
     echo '}'
-}
-
-# _lab_hang_doing STATE SYSCALL: what a process does, in words, into doing
-# (a helper of _lab_hang_dot).
-_lab_hang_doing() {
-    doing="state $1"
-    case $1 in
-    S | D)
-        doing="blocked in the kernel"
-        if [[ $2 =~ ^[0-9]+$ ]]; then
-            _lab_syscall_name "$2"
-            # shellcheck disable=SC2154 # set by _lab_syscall_name (proc.bash)
-            doing="blocked in $_lab_call"
-        fi
-        ;;
-    R) doing="running" ;;
-    T | t) doing="stopped" ;;
-    Z) doing="a zombie (exited, not waited for)" ;;
-    esac
 }
 
 # _lab_hang_object KEY LABEL SHAPE: the node of an IPC object (LABEL

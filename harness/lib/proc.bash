@@ -373,6 +373,27 @@ _lab_as_program() {
 _LAB_HZ=$(getconf CLK_TCK 2>/dev/null) || _LAB_HZ=100
 _LAB_MACHINE=$(uname -m)
 
+# _lab_state_words STATE SYSCALL_NR: what a process in STATE (the third
+# field of /proc/PID/stat) sleeping in system call SYSCALL_NR ("-" if not
+# known) does, in a few words, into _lab_doing.  The one wording of a
+# process's state: lab_stuck_state's sentences start with it, and the hang
+# picture labels its processes with it.
+_lab_state_words() {
+    _lab_doing="state $1"
+    case $1 in
+    S | D)
+        _lab_doing="blocked in the kernel"
+        if [[ $2 =~ ^[0-9]+$ ]]; then
+            _lab_syscall_name "$2"
+            _lab_doing="blocked in $_lab_call"
+        fi
+        ;;
+    R) _lab_doing="running" ;;
+    T | t) _lab_doing="stopped (SIGSTOP, or a debugger)" ;;
+    Z) _lab_doing="a zombie: it has exited, and its parent has not waited for it" ;;
+    esac
+}
+
 # lab_stuck_state PID: why a process that outlived a bound is still there,
 # read from /proc: its CPU time over its life tells a loop from a wait, and
 # for a wait, the system call it sleeps in and its wait channel.  One line.
@@ -391,8 +412,8 @@ lab_stuck_state() {
     life=$((up - start * 100 / _LAB_HZ))
     local times="$((cpu / 100)).$((cpu % 100 / 10)) s of CPU in $((life / 100)).$((life % 100 / 10)) s"
     case $state in
-    T | t) echo "stopped (SIGSTOP, or a debugger): $times"; return 0 ;;
-    Z) echo "a zombie: it has exited, and its parent has not waited for it"; return 0 ;;
+    T | t) _lab_state_words "$state"; echo "$_lab_doing: $times"; return 0 ;;
+    Z) _lab_state_words "$state"; echo "$_lab_doing"; return 0 ;;
     S | D)
         # wchan ends without a newline: read says 1, and has read it.
         read -r wchan 2>/dev/null <"/proc/$pid/wchan" || :
@@ -419,7 +440,8 @@ lab_stuck_state() {
             echo "busy: $times, a loop that never ends$(_lab_scale_advice)"
         fi
     elif [[ $state == [SD] ]]; then
-        echo "blocked in ${call:-the kernel}${wchan:+ (wait channel $wchan)}, $times:" \
+        _lab_state_words "$state" "$nr"
+        echo "$_lab_doing${wchan:+ (wait channel $wchan)}, $times:" \
             "it waits for something that never came (a wake-up, a message, a reader or writer, a lock)"
     else
         echo "ready to run, but it got only $times: the machine is overloaded (by its own processes?)$(_lab_scale_advice)"
