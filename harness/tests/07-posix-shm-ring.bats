@@ -573,7 +573,7 @@ transfer() {
 }
 
 # points: 8
-@test "SIGINT to the consumer in the middle: the producer waiting for a free slot ends too" {
+@test "SIGINT or SIGTERM to the consumer in the middle: the producer ends too" {
     # The consumer's output goes to a reader that stops itself: the consumer
     # blocks in write(), the ring fills up, the producer waits for a free slot.
     # A slot of 100000 bytes is more than the FIFO holds (64 KiB at most): the
@@ -590,6 +590,27 @@ transfer() {
     assert_ends prod 5 1 "ring_producer, which waits for a free slot, to exit 1 soon after the consumer quit" \
         "§6: the consumer sets quit and posts free_slots, so that the producer wakes up (hint 5)" || return
     lab_assert_stderr_line prod "ring_producer: the consumer quit before the end of the stream" "§6" || return
+    lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6" || return
+
+    # SIGTERM, at another moment: the consumer waits for a full slot, the
+    # producer for input. The producer finds quit with its next line.
+    RING=$(lab_name term)
+    start_consumer tcons || return
+    lab_spawn tprod --in-pipe -- "$PROD" -n "$RING"
+    lab_input tprod "first line"
+    lab_wait_output tcons '^first line$' 5 ||
+        lab_fail "ring_consumer to write \"first line\"" "$(lab_describe tcons)" "§4" "$(lab_show_output tcons out)" ||
+        return
+    wait_until_blocked tcons "wait in sem_wait() for a full slot" lab_blocked_in_sem_wait "§4: sem_wait() on full_slots" ||
+        return
+    lab_signal tcons TERM
+    assert_ends tcons 5 143 "ring_consumer, waiting for a full slot, to exit 143 soon after SIGTERM" \
+        "§6: SIGINT or SIGTERM, at any time: exit 128 + the signal's number" || return
+    lab_assert_stderr_line tcons "ring_consumer: interrupted by SIGTERM" "§6: the signal's name" || return
+    lab_input tprod "second line"
+    assert_ends_input_open tprod 5 1 "ring_producer to exit 1 at its next line, the consumer having quit" \
+        "§6: the consumer sets quit and posts free_slots; the producer finds quit after its sem_wait()" || return
+    lab_assert_stderr_line tprod "ring_producer: the consumer quit before the end of the stream" "§6" || return
     lab_assert_no_new_ipc "no object and no semaphore left" "§5 and §6"
 }
 
@@ -633,6 +654,15 @@ transfer() {
     lab_assert_stderr_line cons "ring_consumer: interrupted by SIGTERM" "§6" || return
     lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" \
         "§6: a consumer still waiting removes the semaphore (sem_unlink): it may have created it" || return
+    # SIGINT to a waiting consumer: its own name and status.
+    RING=$(lab_name int)
+    start_consumer icons || return
+    wait_until_blocked icons "wait in sem_wait() for a producer" lab_blocked_in_sem_wait "§3" || return
+    lab_signal icons INT
+    assert_ends icons 5 130 "ring_consumer, waiting for its producer, to exit 130 soon after SIGINT" \
+        "§6: SIGINT or SIGTERM, exit 128 + the signal's number" || return
+    lab_assert_stderr_line icons "ring_consumer: interrupted by SIGINT" "§6: the signal's name" || return
+    lab_assert_no_new_ipc "no semaphore left once the consumer that waited for a producer is gone" "§6" || return
 
     producer_interrupted prod INT 130 "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
     # SIGTERM to a producer waiting for input: as SIGINT, with its own name and status.
