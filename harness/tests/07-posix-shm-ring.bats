@@ -113,15 +113,19 @@ assert_ends() {
     lab_assert_exit "$name" "$3" "$5"
 }
 
-# consumer_to_reader SCRIPT [PRODUCER ARGS...]: the consumer (cons) writes
-# into a FIFO that a reader (bash -c SCRIPT, the FIFO open on its fd 9)
-# reads, and the producer (prod) copies the 100 MB input.
+# consumer_to_reader SCRIPT [CONSUMER OPTIONS...] [-- PRODUCER ARGS...]: the
+# consumer (cons, spawned with the lab_spawn OPTIONS) writes into a FIFO
+# that a reader (bash -c SCRIPT, the FIFO open on its fd 9) reads, and the
+# producer (prod) copies the 100 MB input.
 consumer_to_reader() {
     local fifo=$LAB_LOGS/output.fifo script=$1
+    local -a opts=()
     shift
+    while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    (($#)) && shift
     mkfifo "$fifo"     # in $LAB_LOGS: the reader, a program, opens it by its path
     lab_spawn reader -- bash -c "exec 9<\"\$1\" && $script" _ "$fifo" || return
-    start_consumer cons --out "$fifo" || return
+    start_consumer cons "${opts[@]}" --out "$fifo" || return
     lab_spawn prod --in "$BATS_FILE_TMPDIR/big" -- "$PROD" -n "$RING" "$@"
 }
 
@@ -580,7 +584,11 @@ transfer() {
     # consumer's first write() blocks with part of its bytes written, and the
     # SIGINT makes it return that count, not EINTR (§6: look at the flag
     # before every write(); the write() of the rest would block for good).
-    consumer_to_reader 'kill -STOP $$ && exec cat <&9 >/dev/null' -c 100000 || return
+    # strace holds the consumer 0.5 s after each futex() call, the wake-up
+    # of its last sem_post() included: the producer, woken, must find quit
+    # already set (§6: set quit, then post).
+    consumer_to_reader 'kill -STOP $$ && exec cat <&9 >/dev/null' --inject 'futex:delay_exit=500000' -- -c 100000 ||
+        return
     wait_until_blocked prod "wait in sem_wait() for a free slot once the ring is full" lab_blocked_in_sem_wait \
         "§4: sem_wait() on free_slots" || return
     lab_signal cons INT
