@@ -189,8 +189,10 @@ expected_jobs() {
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
     # strace stops the worker at its 11th mq_timedreceive(), after the 10
     # jobs: their lines must be out by then, not held in a stdio buffer
-    # until exit (§6: one write() per job line, at once).
-    lab_spawn worker --inject 'mq_timedreceive:signal=SIGSTOP:when=11' -- "$WORKER" -q "$Q" -t "$t" -i 5
+    # until exit (§6: one write() per job line, at once). Its write()s are
+    # recorded too: each one a whole line.
+    lab_spawn worker --inject 'mq_timedreceive:signal=SIGSTOP:when=11' --strace mq_timedreceive,write \
+        -- "$WORKER" -q "$Q" -t "$t" -i 5
     pid=$(lab_pid worker) && lab_wait_while_running worker 5 worker_stopped "$pid" ||
         {
             kill -CONT "$dpid" 2>/dev/null || :
@@ -203,9 +205,10 @@ expected_jobs() {
     ((lines == 10)) || {
         lab_signal worker CONT
         kill -CONT "$dpid" 2>/dev/null || :
-        lab_fail "10 job lines on mq_worker's stdout while it waits for an 11th job" "$lines line(s) so far" \
-            "§6: each job line is written with one write() when the job is taken (printf() into a file is held in a buffer until exit: fflush(), or format and write())" \
-            "$(lab_show_output worker out)"
+        lab_fail "10 job lines \"worker 5 pid P job J priority R\" on mq_worker's stdout while it waits for an 11th job" \
+            "$lines such line(s) so far" \
+            "§6: the job line, exactly, on stdout, written with one write() when the job is taken (printf() into a file is held in a buffer until exit: fflush(), or format and write())" \
+            "$(lab_show_output worker out)" "$(lab_show_output worker)"
         return 1
     }
     lab_signal worker CONT
@@ -224,6 +227,16 @@ expected_jobs() {
         "jobs 4 and 8 (priority 3) first, then 3 and 7 (2), then 2, 6 and 10 (1), then 1, 5 and 9 (0)" \
         "§4: job J is sent with priority (J - 1) % PRIORITIES; the queue hands out the highest priority first (hint 2)" ||
         return
+    # One write() per line, the newline in it: workers sharing a pipe would
+    # otherwise mix their lines (§6).
+    local split
+    split=$(lab_strace_grep worker '^([0-9]+ +)?write\(1,' |
+        grep -vE '^([0-9]+ +)?write\(1, "[^"\\]+\\n", [0-9]+\) += [0-9]+$' | head -n 3)
+    [[ -z $split ]] ||
+        lab_fail "each line on mq_worker's stdout written whole, newline included, with one write()" \
+            "strace saw these writes:" \
+            "§6: format the whole line first, then one write(): the lines of workers sharing a pipe or a terminal must not mix" \
+            "$split" || return
     finish_dispatch dispatch 10
 }
 
@@ -295,7 +308,28 @@ expected_jobs() {
     ((elapsed >= late + t)) ||
         lab_fail "the worker to wait $t ms for another job after job 1, which came $late ms after it started waiting: $((late + t)) ms at least" \
             "it ended after $elapsed ms: its deadline was not computed again after job 1" \
-            "§6: the deadline is now + TIMEOUT_MS, computed again before every mq_timedreceive() (hint 4)"
+            "§6: the deadline is now + TIMEOUT_MS, computed again before every mq_timedreceive() (hint 4)" || return
+
+    # A worker installs no handler: SIGINT and SIGTERM end an idle one at
+    # once, long before its TIMEOUT_MS of a minute (§7). Each takes job 1 of
+    # a dispatcher of its own, then waits in mq_timedreceive().
+    local sig code
+    for sig in INT TERM; do
+        start_dispatch "d$sig" -n 1 -p 1 || return
+        lab_spawn "worker$sig" -- "$WORKER" -q "$Q" -t "$(timeout_ms 60000)" -i 9
+        blocked_in_mq "worker$sig" "mq_worker -t $(timeout_ms 60000) asleep in mq_timedreceive() once it has taken job 1" \
+            "§6" || return
+        finish_dispatch "d$sig" 1 || return
+        lab_signal "worker$sig" "$sig"
+        lab_wait_exit "worker$sig" 5 ||
+            lab_fail "mq_worker to end soon after SIG$sig while it waits for a job" "$(lab_describe "worker$sig")" \
+                "§7: the worker installs no handler: SIGINT and SIGTERM end it" "$(lab_show_output "worker$sig")" || return
+        code=$((128 + $(kill -l "$sig")))
+        lab_assert_exit "worker$sig" "$code" "§7: the worker installs no handler: SIG$sig ends it" || return
+        [[ $(lab_field "worker$sig" result) == signaled ]] ||
+            lab_fail "mq_worker killed by SIG$sig (its default action)" "it caught it and exited with status $code" \
+                "§7: the worker installs no handler: the signal itself ends it" || return
+    done
 }
 
 # points: 5
@@ -385,12 +419,27 @@ expected_jobs() {
     lab_run empty -- "$DISPATCH" -q "$Q" -n 0 -p 32
     lab_assert_stderr_line empty "mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 0" \
         "§5: with -n 0 nothing is sent, and the queue is removed at once; §2: -p 32 is accepted (1 to 32)" || return
-    lab_assert_exit empty 0 "§8; §2: -n 0 -p 32 are both accepted"
+    lab_assert_exit empty 0 "§8; §2: -n 0 -p 32 are both accepted" || return
+    # No -q: NAME is /ipclab-jobs (§2). That name is every grading's on the
+    # machine, so strace fails the calls that would touch it (mq_open() and,
+    # for a program that would, mq_unlink()): the messages name the queue.
+    lab_run dflt --inject 'mq_open,mq_unlink:error=ENOSPC' -- "$DISPATCH" -n 1
+    lab_assert_exit dflt 1 "§8: mq_open() fails with ENOSPC (strace makes it fail)" || return
+    lab_assert_stderr_line dflt \
+        "mq_dispatch: cannot create queue /ipclab-jobs: the system-wide limit on the number of queues is reached (/proc/sys/fs/mqueue/queues_max)" \
+        "§2: without -q, NAME is /ipclab-jobs; §8 (ENOSPC)" || return
+    lab_run wdflt --inject 'mq_open,mq_unlink:error=ENOENT' -- "$WORKER" -t 300
+    lab_assert_exit wdflt 1 "§6: no queue (strace makes mq_open() fail with ENOENT)" || return
+    lab_assert_stderr_line wdflt "mq_worker: no queue /ipclab-jobs: start mq_dispatch first" \
+        "§2: without -q, NAME is /ipclab-jobs; §6 (ENOENT)"
 }
 
 # points: 10
 @test "SIGINT while mq_send is blocked on a full queue: the queue is removed, exit 130" {
-    start_dispatch dispatch -n 12 || return
+    # Traced (every call): what the handler does is looked at once it has ended.
+    local pid
+    DISPATCH_STRACE=all start_dispatch dispatch -n 12 || return
+    pid=$(lab_pid dispatch) || return
     blocked_in_mq dispatch "mq_dispatch asleep in mq_send() on the full queue" "§4" || return
     lab_signal dispatch INT
     lab_wait_exit dispatch 5 ||
@@ -400,6 +449,10 @@ expected_jobs() {
     lab_assert_exit dispatch 130 "§7: 128 + 2 after SIGINT" || return
     lab_assert_stderr_line dispatch "mq_dispatch: SIGINT received: queue $Q removed" "§7" || return
     lab_assert_no_new_ipc "no message queue left after SIGINT (Ctrl-C)" "§7: mq_unlink() on SIGINT too (hint 5)" || return
+    lab_assert_handlers_only dispatch "$pid" 'INT|TERM' '^$' \
+        "the SIGINT handler to make no system call: it only sets a flag, the main code cleans up" \
+        "§7: the handler only sets a volatile sig_atomic_t flag; mq_close(), mq_unlink(), the message and the exit come after mq_send() returns (hint 5)" ||
+        return
 
     # SIGTERM in the same place: 143 and its own line (§7).
     start_dispatch term -n 12 || return
@@ -413,8 +466,10 @@ expected_jobs() {
     lab_assert_no_new_ipc "no message queue left after SIGTERM in mq_send()" "§7 (hint 5)" || return
 
     # SIGINT as the queue is made (strace sends it as mq_open() is entered):
-    # the handler is already there, so the queue is removed (§7).
-    lab_run early --wait 5 --inject 'mq_open:signal=SIGINT:when=1' -- "$DISPATCH" -q "$Q" -n 2 -p 1
+    # the handler is already there, so the queue is removed (§7). No call is
+    # interrupted then: with 12 jobs, a dispatcher that looks at the flag only
+    # when mq_send() fails with EINTR would sleep in the 11th mq_send().
+    lab_run early --wait 5 --inject 'mq_open:signal=SIGINT:when=1' -- "$DISPATCH" -q "$Q" -n 12 -p 1
     lab_assert_finished early "mq_dispatch to end soon after a SIGINT that comes as mq_open() makes the queue" \
         "§7: install the handler before mq_open(), and look at the flag before each mq_send()" || return
     lab_assert_no_new_ipc "no message queue left after a SIGINT that came as mq_open() made it" \
@@ -459,7 +514,19 @@ expected_jobs() {
         >"$BATS_TEST_TMPDIR/expected"
     lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
         "the 5 jobs from the removed queue, highest priority first: 4, 3, 2, then 1 and 5 (4 priorities, the default)" \
-        "§6: the descriptor outlives the name; §2: PRIORITIES is 4 by default"
+        "§6: the descriptor outlives the name; §2: PRIORITIES is 4 by default" || return
+
+    # SIGINT in the same place (no worker: the 2 jobs stay): 130 and its own line (§7).
+    start_dispatch int -n 2 || return
+    wait_all_sent int || return
+    lab_signal int INT
+    lab_wait_exit int 5 ||
+        lab_fail "mq_dispatch to end soon after SIGINT while it waits for the workers" "$(lab_describe int)" \
+            "§7: the wait for the queue to drain looks at the flag, whichever signal set it (hint 5)" \
+            "$(lab_show_output int)" || return
+    lab_assert_exit int 130 "§7: 128 + 2 after SIGINT, while waiting as well" || return
+    lab_assert_stderr_line int "mq_dispatch: SIGINT received: queue $Q removed" "§7" || return
+    lab_assert_no_new_ipc "no message queue left after SIGINT, with 2 jobs still in it" "§7 (hint 5)"
 }
 
 # points: 5
@@ -532,6 +599,15 @@ assert_usage_error_argv() {
     done
     # An empty number is no number: not 0 (§2: digits only).
     assert_usage_error_argv dispatch_empty "$usage" "$DISPATCH" -q "$Q" -n "" || return
+    # Found before mq_open(): a queue made and removed again would show in no
+    # /dev/mqueue, but strace sees the call (and a dispatcher running on that
+    # name would make it an EEXIST refusal instead of a usage error).
+    lab_run dispatch_traced --strace mq_open -- "$DISPATCH" -q "$Q" -n 1000001
+    lab_assert_exit dispatch_traced 2 "§2: mq_dispatch -q $Q -n 1000001 is a usage error" || return
+    [[ -z $(lab_strace_grep dispatch_traced '^([0-9]+ +)?mq_open\(') ]] ||
+        lab_fail "no mq_open() for: mq_dispatch -q $Q -n 1000001 (bad arguments are found before anything is opened)" \
+            "strace saw: $(lab_strace_grep dispatch_traced '^([0-9]+ +)?mq_open\(' | head -n 1)" \
+            "§2: check every argument before mq_open(), then exit 2" || return
     # Names of 255 characters after the '/' (NAME_MAX) and of 256, made from the test's own.
     local long255 long256
     long255=$Q$(printf "%$((256 - ${#Q}))s" "" | tr ' ' x)
@@ -582,7 +658,21 @@ assert_usage_error_argv() {
         lab_fail "the first dispatcher's queue still there" "the second dispatcher removed it" \
             "§3: a dispatcher that did not create the queue must not remove it" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)"
-    finish_dispatch first 2
+    finish_dispatch first 2 || return
+
+    # The system's limits, hard to reach on purpose: strace makes mq_open()
+    # fail with ENOSPC (queues_max) and EINVAL (msg_max, msgsize_max) (§8).
+    lab_run nospc --inject 'mq_open:error=ENOSPC:when=1' -- "$DISPATCH" -q "$Q" -n 1 -m 512
+    lab_assert_exit nospc 1 "§8: mq_open() fails with ENOSPC" || return
+    lab_assert_stderr_line nospc \
+        "mq_dispatch: cannot create queue $Q: the system-wide limit on the number of queues is reached (/proc/sys/fs/mqueue/queues_max)" \
+        "§8 (the table of errors: ENOSPC)" || return
+    lab_run inval --inject 'mq_open:error=EINVAL:when=1' -- "$DISPATCH" -q "$Q" -n 1 -m 512
+    lab_assert_exit inval 1 "§8: mq_open() fails with EINVAL" || return
+    lab_assert_stderr_line inval \
+        "mq_dispatch: cannot create queue $Q: the system refuses mq_maxmsg 10 or mq_msgsize 512 (/proc/sys/fs/mqueue/msg_max and msgsize_max)" \
+        "§8 (the table of errors: EINVAL)" || return
+    lab_assert_no_new_ipc "no queue after a refused mq_open()" "§3"
 }
 
 # assert_syserr NAME PROGRAM CALLS ERROR LOOK_AT: NAME exited 1 with the line
@@ -654,5 +744,10 @@ assert_syserr() {
     lab_run big --valgrind -- "$DISPATCH" -q "$Q" -n 2 -l 300
     lab_assert_exit big 1 "§4: mq_send() fails with EMSGSIZE" || return
     lab_assert_valgrind_clean big "§9: free the job buffer on the way out after an error too" || return
-    lab_assert_valgrind_fds big "§9: mq_close() the queue after an error too"
+    lab_assert_valgrind_fds big "§9: mq_close() the queue after an error too" || return
+    # And the full queue of --nonblock (EAGAIN).
+    lab_run full --valgrind -- "$DISPATCH" -q "$Q" -n 12 --nonblock
+    lab_assert_exit full 1 "§4: mq_send() fails with EAGAIN (--nonblock)" || return
+    lab_assert_valgrind_clean full "§9: free the job buffer on the way out after EAGAIN too" || return
+    lab_assert_valgrind_fds full "§9: mq_close() the queue after EAGAIN too"
 }
