@@ -359,7 +359,7 @@ served_while_stopping() {
 @test "SIGINT: the FIFO is removed and the server exits 0, the cleanup done outside the handler" {
     # Traced (every call): what a SIGINT handler does is looked at last.
     start_server server --strace all || return
-    local pid report
+    local pid
     pid=$(lab_pid server) || return
     stop_server server INT || return
     [[ ! -e $FIFO && ! -L $FIFO ]] ||
@@ -367,11 +367,9 @@ served_while_stopping() {
             "§6: on SIGINT (Ctrl-C) the server unlink()s the FIFO before it exits (hint 4)" || return
     lab_assert_stderr_line server "fifo_server: SIGINT received: $FIFO removed" "§6" || return
     lab_assert_no_new_ipc "no FIFO left behind" "§6" || return
-    report=$(lab_handler_calls server "$pid" 'INT|TERM' '^$')
-    [[ -z $report ]] ||
-        lab_fail "the SIGINT handler to make no system call: it only sets a flag, the main loop cleans up" \
-            "the handler did more:" "§6: the cleanup (unlink, close, the message) is done by the main loop, not in the handler" \
-            "$report"
+    lab_assert_handlers_only server "$pid" 'INT|TERM' '^$' \
+        "the SIGINT handler to make no system call: it only sets a flag, the main loop cleans up" \
+        "§6: the cleanup (unlink, close, the message) is done by the main loop, not in the handler"
 }
 
 # points: 5
@@ -448,13 +446,81 @@ refused_not_a_fifo() {
             "the link points to '$link', the FIFO's mode is $mode" "§3: touch nothing that is not your FIFO"
 }
 
+# assert_call_error NAME PROGRAM TEXT PATH LOOK_AT: NAME's stderr holds the
+# line "PROGRAM: CALL: strerror text" for a failed call, TEXT its strerror
+# text, CALL any name of a function, PATH after it or not.
+assert_call_error() {
+    local name=$1 prog=$2 text=$3 path=$4 line
+    while IFS= read -r line; do
+        [[ $line == "$prog: "* ]] || continue
+        line=${line#"$prog: "}
+        [[ $line =~ ^[a-z_0-9]+:\ (.*)$ ]] || continue
+        line=${BASH_REMATCH[1]}
+        [[ $line == "$text" || $line == "$path: $text" ]] && return 0
+    done <"$LAB_RUN/$name.err"
+    lab_fail "the line \"$prog: CALL: $text\" (or \"$prog: CALL: $path: $text\") on stderr" \
+        "other lines ($(lab_describe "$name"))" "$5" "$(lab_show_output "$name")"
+}
+
+# assert_fifo_removed NAME LOOK_AT: NAME has exited 1, and $FIFO is gone.
+assert_fifo_removed() {
+    lab_assert_exit "$1" 1 "$2" || return
+    [[ ! -e $FIFO && ! -L $FIFO ]] ||
+        lab_fail "no FIFO left at $FIFO once the server has exited 1" "it is still there" "$2"
+}
+
 # points: 5
-@test "a missing directory: the mkfifo error, exit 1" {
+@test "a failed system call is reported with its strerror text, exit 1, and no FIFO is left behind" {
     local path
     path=$LAB_WORK/no-such-dir/$(basename "$FIFO")
     lab_run server -- "$SERVER" -p "$path"
     lab_assert_exit server 1 "§3: if mkfifo() fails, the server reports it and exits 1" || return
-    lab_assert_stderr_line server "fifo_server: mkfifo: $path: No such file or directory" "§3 and §7"
+    lab_assert_stderr_line server "fifo_server: mkfifo: $path: No such file or directory" "§3 and §7" || return
+
+    # Without -p: the default path. strace makes every call on
+    # /tmp/ipclab-fifo fail with ENOENT, as if /tmp were missing: nothing
+    # there is created or touched, whoever else uses it.
+    local default=/tmp/ipclab-fifo
+    lab_spawn default --inject '%file:error=ENOENT' --trace-path "$default" -- "$SERVER"
+    lab_wait_output default '^fifo_server: ' 5 err || true
+    # A server listening elsewhere is stopped at once.
+    if grep -q '^fifo_server: listening on ' "$LAB_RUN/default.err"; then
+        lab_stop default
+    else
+        lab_wait_exit default 2 || true
+    fi
+    lab_assert_stderr_line default "fifo_server: mkfifo: $default: No such file or directory" \
+        "§2: without -p the path is $default (strace made every call on it fail with ENOENT)" || return
+    lab_assert_exit default 1 "§3: if mkfifo() fails, the server reports it and exits 1" || return
+
+    # The FIFO made, its first open() fails: the server removes it.
+    lab_run open --inject 'openat:error=EIO:when=1' --trace-path "$FIFO" -- "$SERVER" -p "$FIFO"
+    lab_assert_finished open "fifo_server to exit 1 when it cannot open its FIFO" "§3, §7" || return
+    assert_call_error open fifo_server "Input/output error" "$FIFO" \
+        "§7: strace made the server's first open() of the FIFO fail with EIO" || return
+    assert_fifo_removed open "§3: the FIFO is removed on every path after it was created, errors included" || return
+
+    # Serving, its read() of the FIFO fails: reported, and the FIFO removed.
+    start_server reader --inject 'read:error=EIO:when=1' --trace-path "$FIFO" || return
+    echo "a message" >"$BATS_TEST_TMPDIR/in"
+    lab_run client --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
+    lab_wait_exit reader 5 || true
+    lab_assert_finished reader "fifo_server to exit 1 when its read() of the FIFO fails" "§7" || return
+    assert_call_error reader fifo_server "Input/output error" "$FIFO" \
+        "§7: strace made the server's first read() of the FIFO fail with EIO" || return
+    assert_fifo_removed reader "§3: the FIFO is removed on every path, errors included" || return
+
+    # The client: its write() fails with EIO, not EPIPE (the server is there).
+    start_server server2 || return
+    lab_run writer --inject 'write:error=EIO:when=1' --trace-path "$FIFO" --in "$BATS_TEST_TMPDIR/in" \
+        -- "$CLIENT" -p "$FIFO"
+    lab_assert_finished writer "fifo_client to exit 1 when its write() fails" "§7" || return
+    assert_call_error writer fifo_client "Input/output error" "$FIFO" \
+        "§7: strace made the client's write() fail with EIO (\"the server has gone away\" is for EPIPE only)" || return
+    lab_assert_exit writer 1 "§7: a failed call: exit 1" || return
+    # The server's own end is graded by the SIGTERM test.
+    lab_signal server2 TERM
+    lab_wait_exit server2 5 || true
 }
 
 # points: 5
@@ -488,6 +554,14 @@ refused_not_a_fifo() {
 # points: 5
 @test "a client with no server fails at once with a clear message, exit 1" {
     echo "nobody hears this" >"$BATS_TEST_TMPDIR/in"
+
+    # Without -p: the default path. strace makes every call on
+    # /tmp/ipclab-fifo fail with ENOENT: nothing there is touched.
+    local default=/tmp/ipclab-fifo
+    lab_run default --inject '%file:error=ENOENT' --trace-path "$default" --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT"
+    lab_assert_stderr_line default "fifo_client: no server: $default does not exist" \
+        "§2: without -p the path is $default (strace made every call on it fail with ENOENT)" || return
+    lab_assert_exit default 1 "§4: no FIFO, no server" || return
 
     lab_run nofile --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
     lab_assert_exit nofile 1 "§4: no FIFO, no server" || return
