@@ -298,7 +298,38 @@ first_call() {
     lab_wait_exit fork 5 ||
         lab_fail "shm_fork to end soon after its child was killed (SIGKILL)" "$(lab_describe fork)" \
             "§3 step 5: SIGCHLD is a \"stop\" signal for the parent's wait (block it with the others, §5)" || return
-    lab_assert_exit fork 1 "§3 step 5: the parent exits 1 when its child did not exit 0"
+    lab_assert_exit fork 1 "§3 step 5: the parent exits 1 when its child did not exit 0" || return
+
+    # Killed at its very end, every message read: the child did not exit 0
+    # either. strace stops each process at its first shmdt(): the child's
+    # comes after the end mark (§3 step 5), and there it is killed.
+    lab_spawn ended --inject 'shmdt:signal=SIGSTOP:when=1' -- "$FORK" -n 3
+    lab_wait_descendants ended 1 5 || true
+    child=$(lab_descendants ended | head -n 1)
+    [[ -n $child ]] || lab_fail "a child process below shm_fork" "none was found" "§3" || return
+    wait_stopped ended "$child" \
+        "the child of shm_fork to detach (shmdt) once it has the end mark (the grader stops it there)" \
+        "§3 step 5: after the end mark the child detaches (shmdt) and exits" || return
+    lab_assert_same_output ended "$BATS_FILE_TMPDIR/msgs3" "the 3 messages before the end mark" "§3" || return
+    lab_signal_pid "$child" KILL "the child of shm_fork" "§3"
+    # The parent, stopped at its own shmdt() in turn, is let go each time.
+    local parent_of_ended
+    parent_of_ended=$(lab_pid ended) || return
+    for _ in 1 2; do
+        lab_wait_until "$(lab_seconds 5)" ended_or_stopped ended "$parent_of_ended" || true
+        lab_finished ended && break
+        lab_signal ended CONT
+    done
+    lab_wait_exit ended 5 ||
+        lab_fail "shm_fork to end soon after its child was killed at its end" "$(lab_describe ended)" \
+            "§3 step 5: the parent detaches, waits for the child with waitpid(), and exits" || return
+    lab_assert_exit ended 1 \
+        "§3 step 5: the parent exits 1 when its child did not exit 0: look at waitpid()'s status (killed by SIGKILL here)"
+}
+
+# ended_or_stopped NAME PID: NAME has ended, or PID is stopped.
+ended_or_stopped() {
+    lab_finished "$1" || is_stopped "$2"
 }
 
 # ---------------------------------------------------------------------------
