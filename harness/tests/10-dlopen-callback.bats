@@ -161,6 +161,78 @@ EOF
         lab_fail "the grader to build its own client hostile" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-hostile.log")"
 }
 
+# build_holdlock: compiles $LAB_WORK/holdlock SHMNAME, a program of the
+# grader's (with its own callbacks.h) that takes the registry's lock, says
+# "holding the lock", and holds it until the end of its input; meanwhile it
+# answers "states" with "slots: S0 S1 S2 S3" (the states it sees, the lock
+# held) and "work" with "work taken" once the work semaphore is 0 (it polls:
+# the server has taken every call posted).
+build_holdlock() {
+    "${CC:-gcc}" -std=gnu17 -O2 -I "$LAB_HARNESS/tools" -o "$LAB_WORK/holdlock" -x c - -pthread \
+        >"$LAB_RUN/cc-holdlock.log" 2>&1 <<'EOF' ||
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "callbacks.h"
+int main(int argc, char *argv[])
+{
+    static const char *names[] = { "FREE", "REGISTERED", "RUNNING", "DONE" };
+    struct timespec tick = { 0, 1000000 };
+    struct cb_registry *reg;
+    char line[64];
+    int fd = argc == 2 ? shm_open(argv[1], O_RDWR, 0) : -1, value;
+
+    if (fd == -1 || (reg = mmap(NULL, sizeof *reg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        return perror("holdlock: registry"), 1;
+    if (reg->magic != CB_MAGIC)
+        return fprintf(stderr, "holdlock: no magic number\n"), 1;
+    while (sem_wait(&reg->lock) == -1)
+        if (errno != EINTR)
+            return perror("holdlock: sem_wait"), 1;
+    printf("holding the lock\n");
+    fflush(stdout);
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        if (strcmp(line, "states\n") == 0) {
+            printf("slots:");
+            for (int i = 0; i < CB_SLOTS; i++) {
+                int state = reg->slots[i].state;
+                if (state >= SLOT_FREE && state <= SLOT_DONE)
+                    printf(" %s", names[state]);
+                else
+                    printf(" state-%d", state);
+            }
+            printf("\n");
+        } else if (strcmp(line, "work\n") == 0) {
+            while (sem_getvalue(&reg->work, &value) == 0 && value > 0)
+                nanosleep(&tick, NULL);
+            printf("work taken\n");
+        }
+        fflush(stdout);
+    }
+    sem_post(&reg->lock);
+    return 0;
+}
+EOF
+        lab_fail "the grader to build its own program holdlock" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-holdlock.log")"
+}
+
+# holdlock_states NAME: NAME (a holdlock) answers "states"; prints the
+# states it saw, sorted, on one line.
+holdlock_states() {
+    local name=$1 before
+    before=$(grep -c '^slots: ' "$LAB_RUN/$name.out")
+    _holdlock_answered() { (($(grep -c '^slots: ' "$LAB_RUN/$name.out") > before)); }
+    lab_input "$name" states || return
+    lab_wait_until "$(lab_seconds 5)" _holdlock_answered ||
+        lab_fail "the grader's holdlock to read the slots' states" "$(lab_describe "$name")" "" \
+            "$(lab_show_output "$name")" || return
+    sed -n 's/^slots: //p' "$LAB_RUN/$name.out" | tail -n 1 | tr ' ' '\n' | sort | paste -sd ' '
+}
+
 # points: 5
 @test "a callback runs in the server's process: whoami returns the server's pid" {
     # strace holds the server back for 0.3 s as each futex() call returns,
@@ -291,6 +363,57 @@ holder_says() {
     lab_close_input holder
     lab_wait_exit holder 5 || true
     lab_assert_exit holder 0 "§3" || return
+    # The client gives its slot back under the lock too: stopped (SIGSTOP)
+    # while it waits for its answer, it is let go on once the server has
+    # answered and the grader's holdlock holds the lock. It must wait for
+    # the lock, its slot still DONE.
+    local bpid
+    build_holdlock || return
+    lab_signal server STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
+        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
+    lab_spawn back -- "$CLIENT" -n "$SHM" upper give-back || return
+    bpid=$(lab_pid back) || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$bpid" ||
+        lab_fail "cb_client upper give-back to register its call and wait for the answer in sem_wait() while the server is stopped" \
+            "$(lab_describe back)" "§4 steps 2 and 3" "$(lab_show_output back)" || return
+    lab_signal back STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$bpid" T ||
+        lab_fail "cb_client upper give-back stopped by SIGSTOP" "$(lab_describe back)" "" || return
+    kill -CONT "$spid" 2>/dev/null || true
+    # The server answers, then waits for the next call.
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$spid" ||
+        lab_fail "cb_server to answer the call and wait for the next one in sem_wait()" "$(lab_describe server)" \
+            "§6 step 5" || return
+    lab_spawn giving --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    lab_wait_output giving '^holding the lock$' 5 ||
+        lab_fail "the grader's holdlock to take the lock once the server has answered" "$(lab_describe giving)" \
+            "§3: the server lets go of the lock once the slot is DONE" "$(lab_show_output giving)" || return
+    states=$(holdlock_states giving) || return
+    [[ $states == "DONE FREE FREE FREE" ]] ||
+        lab_fail "the slot of cb_client upper give-back DONE once the server has answered it, and three FREE" \
+            "the slots were: $states" "§3 and §5: the server sets the slot DONE, then posts done" || return
+    kill -CONT "$bpid" 2>/dev/null || true
+    # It sleeps in sem_wait() (for the lock), or it ends (it gave its slot
+    # back without the lock: status 2 once it is gone).
+    _back_waits() { lab_finished back || lab_blocked_in_sem_wait "$bpid"; }
+    lab_wait_until "$(lab_seconds 5)" _back_waits || true
+    if ! lab_blocked_in_sem_wait "$bpid"; then
+        lab_wait_exit back 5 || true
+        lab_fail "cb_client to wait for the lock before it gives its slot back (another process holds it)" \
+            "it went on without waiting: it set its slot FREE without the lock ($(lab_describe back))" \
+            "§3 and §4 step 3: under the lock set the slot FREE, then post free_slots" || return
+    fi
+    states=$(holdlock_states giving) || return
+    [[ $states == "DONE FREE FREE FREE" ]] ||
+        lab_fail "the client's slot still DONE while another process holds the lock" \
+            "the slots were: $states: cb_client gave its slot back without the lock" \
+            "§3 and §4 step 3: under the lock set the slot FREE, then post free_slots" || return
+    lab_close_input giving
+    lab_wait_exit giving 5 || true
+    lab_assert_exit giving 0 "§3" || return
+    lab_wait_exit back 5 || true
+    assert_call back "upper(give-back) = GIVE-BACK (ran in pid $spid)" "§4 step 3" || return
     server_alive server "§6" || return
     stop_server server
 }
@@ -608,7 +731,7 @@ EOF
 
 # points: 5
 @test "SIGTERM or SIGINT: the registry is removed at once, exit status 143 or 130" {
-    local sig code tpid report
+    local sig code tpid
     for sig in TERM INT; do
         code=$((128 + $(kill -l "$sig")))
         # Under SIGTERM strace watches what the handler does.
@@ -632,11 +755,30 @@ EOF
     # handler: a sem_post() of work (a futex wake, at most) and nothing else.
     grep -qE "^$tpid +--- SIGTERM " "$LAB_LOGS/sTERM.strace" ||
         lab_fail "strace to see the SIGTERM delivered to cb_server (pid $tpid)" "no SIGTERM in its trace" "§7" || return
-    report=$(lab_handler_calls sTERM "$tpid" TERM '^futex\(')
-    [[ -z $report ]] ||
-        lab_fail "the handler to set a flag and post work, and nothing else: the cleanup belongs to the main loop" \
-            "the handler did more:" "§7: the handler sets a volatile sig_atomic_t flag and posts work (signal-safety(7))" \
-            "$report" || return
+    lab_assert_handlers_only sTERM "$tpid" TERM '^futex\(' \
+        "the handler to set a flag and post work, and nothing else: the cleanup belongs to the main loop" \
+        "§7: the handler sets a volatile sig_atomic_t flag and posts work (signal-safety(7))" || return
+    # §7's order: shm_unlink() (an unlink() of /dev/shm/SHMNAME), then
+    # dlclose() (the loader's munmap() of libplugin.so, at the address its
+    # first mmap() returned), then the last message, which tells what was done.
+    local order
+    order=$(awk -v p="$tpid" -v lib='/libplugin.so"' -v obj="\"/dev/shm$SHM-TERM\"" '
+        $1 != p { next }
+        /openat\(/ && index($0, lib) && / = [0-9]+$/ { loading = 1; next }
+        loading && /mmap\(/ && / = 0x[0-9a-f]+$/ { base = $NF; loading = 0; next }
+        !unlinked && /unlink(at)?\(/ && index($0, obj) { unlinked = NR }
+        base != "" && !unloaded && index($0, "munmap(" base ",") { unloaded = NR }
+        !said && /write\(2, .*stopped by / { said = NR }
+        END {
+            if (!said) exit
+            if (unlinked > said) print "the message came before the unlink() of " obj
+            if (unloaded > said) print "the message came before dlclose() unmapped libplugin.so"
+            if (unloaded && unlinked && unloaded < unlinked) print "dlclose() unmapped libplugin.so before the unlink() of " obj
+        }' "$LAB_LOGS/sTERM.strace")
+    [[ -z $order ]] ||
+        lab_fail "cb_server to remove the registry, then unload the plugin, then print \"stopped by SIGTERM: plugin unloaded, $SHM-TERM removed\"" \
+            "$(paste -sd ';' <<<"$order" | sed 's/;/; /g') (strace)" \
+            "§7: steps 1 to 4 in that order (clients answered, shm_unlink(), munmap(), dlclose(): the name goes first, before the plugin's own code runs in dlclose()), then step 5, the message" || return
     # SIGTERM while the server creates the registry: strace delivers it as
     # shm_open() enters openat(). The handler is installed by then (§6 step
     # 3), so the server stops as cleanly, without waiting for a call first.
@@ -687,16 +829,25 @@ EOF
             "$(grep -hs 'libplugin' "$LAB_LOGS"/ldint.* | lab_excerpt /dev/stdin)"
 }
 
-# aslr_off PID: prints why ASLR is off for that process, if it is.
-aslr_off() {
+# no_randomize PID: PID runs with ADDR_NO_RANDOMIZE (0x0040000) in its
+# personality (setarch -R, a debugger); status 2 when it cannot be read.
+no_randomize() {
     local persona
+    # shellcheck disable=SC2016 # expanded by that bash
+    persona=$(_lab_read_proc 'read -r p <"/proc/$1/personality" && echo "$p"' "$1")
+    [[ $persona =~ ^[0-9a-fA-F]+$ ]] || return 2
+    (((16#$persona & 0x0040000) != 0))
+}
+
+# aslr_off: prints why ASLR is off for every program the grader starts, if
+# it is: the kernel's setting, or the grader itself runs under setarch -R
+# (its programs inherit the personality).
+aslr_off() {
     if [[ $(cat /proc/sys/kernel/randomize_va_space 2>/dev/null) == 0 ]]; then
         echo "kernel.randomize_va_space is 0"
         return
     fi
-    persona=$(cat "/proc/$1/personality" 2>/dev/null) || return 0
-    # ADDR_NO_RANDOMIZE (0x0040000): setarch -R, or a debugger.
-    (((16#$persona & 0x0040000) != 0)) && echo "the process runs with ADDR_NO_RANDOMIZE (setarch -R?)"
+    no_randomize "$BASHPID" && echo "the grader runs with ADDR_NO_RANDOMIZE (setarch -R?)"
     return 0
 }
 
@@ -727,7 +878,18 @@ aslr_off() {
                 "it does not (see /proc/$pid/maps)" "§5: address returns the address of cb_address itself" || return
     done
     local off
-    off=$(aslr_off "$(lab_pid one)")
+    off=$(aslr_off)
+    # A server that turns ASLR off for itself (personality(2), then exec)
+    # would get the same address twice, and be excused: it is not.
+    for who in one two; do
+        pid=$(lab_pid "$who")
+        if [[ -z $off ]] && no_randomize "$pid"; then
+            lab_fail "cb_server to run with ASLR on, as the grader started it" \
+                "cb_server $who (pid $pid) runs with ADDR_NO_RANDOMIZE, and the grader does not: the server turned ASLR off for itself" \
+                "§1 and §9: ASLR is why a callback is sent by name; only a grading with ASLR off (kernel.randomize_va_space 0, the grader under setarch -R) expects two equal addresses" ||
+                return
+        fi
+    done
     if [[ -n $off ]]; then
         # Nothing to demonstrate: without ASLR both servers may load the
         # plugin at the same address. Said in the test's own folder, since
@@ -839,7 +1001,8 @@ usage_errors() {
     bad s3 cb_server -n noslash -l "$PLUGIN"
     bad s4 cb_server -n "$long" -l "$PLUGIN"
     bad s5 cb_server -x -l "$PLUGIN"
-    bad s6 cb_server -l "$PLUGIN" extra
+    # A server that ignored its operand would start: on a name of this test's own.
+    bad s6 cb_server -n "$SHM-s6" -l "$PLUGIN" extra
     bad s7 cb_server -n "$SHM" -l ''
     # The arguments are checked before dlopen(): the loader, asked to log
     # the files it loads (LD_DEBUG=files), must never see libplugin.so.
@@ -924,6 +1087,17 @@ usage_errors() {
         lab_fail "no object /dev/shm$SHM-t left once cb_server has failed (ftruncate() made to fail by strace)" \
             "the object is still there" "§6 and §8: a failure once the object exists still removes it (shm_unlink() on every path)" \
             "$(lab_show_output trunc)" || return
+    # A server whose mmap() of the registry fails (ENOMEM, by strace): mmap()
+    # returns MAP_FAILED, not NULL; the message, exit 1, the object removed.
+    lab_run nomem --inject mmap:error=ENOMEM --trace-path "/dev/shm$SHM-m" -- "$SERVER" -n "$SHM-m" -l "$PLUGIN"
+    lab_assert_exit nomem 1 "§6: a failed system call (mmap() of the registry, made to fail by strace) is exit status 1; mmap() returns MAP_FAILED, not NULL" ||
+        return
+    lab_assert_stderr_line nomem "cb_server: mmap: Cannot allocate memory" \
+        "§6: a failed system call prints cb_server: CALL: strerror text" || return
+    ! shm_exists "$SHM-m" ||
+        lab_fail "no object /dev/shm$SHM-m left once cb_server has failed (mmap() made to fail by strace)" \
+            "the object is still there" "§6 and §8: a failure once the object exists still removes it (shm_unlink() on every path)" \
+            "$(lab_show_output nomem)" || return
     lab_assert_no_new_ipc "no object left by a server that failed" "§8: shm_unlink() on every path"
 }
 
@@ -1029,10 +1203,41 @@ EOF
     GATE=$gate
     mkfifo "$gate"
     lab_give_to_program "$gate"
+    build_holdlock || return
     lab_spawn server -- "$SERVER" -n "$SHM" -l "$LAB_WORK/libhold.so" || return
     wait_ready server "$SHM" || return
     spid=$(lab_pid server)
+    # The server takes the call under the lock: stopped (SIGSTOP) while the
+    # client registers hold(GATE), it is let go on while the grader's
+    # holdlock holds the lock. Once it has taken the work semaphore's token,
+    # it must wait for the lock, the slot still REGISTERED (a server that
+    # took it without the lock would be running hold() by then).
+    lab_signal server STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
+        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
     lab_spawn slow -- "$CLIENT" -n "$SHM" hold "$gate" || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$(lab_pid slow)" ||
+        lab_fail "cb_client hold to register its call and wait for the answer in sem_wait() while the server is stopped" \
+            "$(lab_describe slow)" "§4 steps 2 and 3" "$(lab_show_output slow)" || return
+    lab_spawn taking --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    lab_wait_output taking '^holding the lock$' 5 ||
+        lab_fail "the grader's holdlock to take the lock once the client has registered its call" \
+            "$(lab_describe taking)" "§4 step 2: the client posts lock, then work" "$(lab_show_output taking)" || return
+    kill -CONT "$spid" 2>/dev/null || true
+    lab_input taking work || return
+    lab_wait_output taking '^work taken$' 5 ||
+        lab_fail "cb_server to wake up for the call (the grader's holdlock sees the work semaphore taken)" \
+            "$(lab_describe server)" "§6 step 5: sem_wait(work), then the lock" || return
+    _waits_or_runs() { lab_blocked_in_sem_wait "$spid" || test -e "$gate.started"; }
+    lab_wait_until "$(lab_seconds 5)" _waits_or_runs || true
+    states=$(holdlock_states taking) || return
+    [[ $states == "FREE FREE FREE REGISTERED" ]] ||
+        lab_fail "the call's slot still REGISTERED while another process holds the lock: the server waits for the lock before it takes a slot" \
+            "the slots were: $states: the server took the slot without the lock" \
+            "§3 and §6 step 5: under the lock, take a REGISTERED slot and mark it RUNNING" || return
+    lab_close_input taking
+    lab_wait_exit taking 5 || true
+    lab_assert_exit taking 0 "§3" || return
     lab_wait_while_running server 5 test -e "$gate.started" ||
         lab_fail "cb_server to run the callback hold of the grader's plugin" "$(lab_describe server)" \
             "§5: the call" "$(lab_show_output slow)" || return
@@ -1062,9 +1267,26 @@ EOF
     lab_close_input holder
     lab_wait_exit holder 5 || true
     lab_assert_exit holder 0 "§3" || return
+    # The server marks the slot DONE under the lock: the grader's holdlock
+    # holds it while hold() returns, and the server must wait for it, the
+    # slot still RUNNING (the client, not answered yet, still waiting).
+    lab_spawn ending --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    lab_wait_output ending '^holding the lock$' 5 ||
+        lab_fail "the grader's holdlock to take the lock while hold() runs" "$(lab_describe ending)" \
+            "§5: the callback runs without the lock held" "$(lab_show_output ending)" || return
     # Let hold() return.
     exec {fd}<>"$gate"
     printf 'x' >&"$fd"
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$spid" || true
+    states=$(holdlock_states ending) || return
+    [[ $states == "FREE FREE FREE RUNNING" ]] ||
+        lab_fail "the call's slot still RUNNING once hold() has returned, while another process holds the lock: the server waits for the lock to mark it DONE" \
+            "the slots were: $states: the server changed the slot's state without the lock" \
+            "§3 and §5: the server writes the answer, sets the slot DONE under the lock, like every change of state, then posts done" ||
+        return
+    lab_close_input ending
+    lab_wait_exit ending 5 || true
+    lab_assert_exit ending 0 "§3" || return
     lab_wait_exit slow 5 || true
     exec {fd}>&-
     assert_call slow "hold($gate) = held until x (ran in pid $spid)" "§5: the call" || return
