@@ -20,7 +20,7 @@ RUN apt-get update \
         procps util-linux psmisc lsof netcat-openbsd iproute2 \
         man-db manpages manpages-dev less \
         inotify-tools jq libxml2-utils shellcheck patch file python3-yaml \
-        nano vim-tiny ca-certificates locales gnuplot-nox graphviz acl \
+        nano vim-tiny ca-certificates locales gnuplot-nox graphviz libgraph-easy-perl acl \
  && sed -i -E 's/^# *((en_US|zh_CN)\.UTF-8 UTF-8)/\1/' /etc/locale.gen \
  && locale-gen \
  && apt-get clean \
