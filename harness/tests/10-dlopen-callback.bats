@@ -161,78 +161,6 @@ EOF
         lab_fail "the grader to build its own client hostile" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-hostile.log")"
 }
 
-# build_holdlock: compiles $LAB_WORK/holdlock SHMNAME, a program of the
-# grader's (with its own callbacks.h) that takes the registry's lock, says
-# "holding the lock", and holds it until the end of its input; meanwhile it
-# answers "states" with "slots: S0 S1 S2 S3" (the states it sees, the lock
-# held) and "work" with "work taken" once the work semaphore is 0 (it polls:
-# the server has taken every call posted).
-build_holdlock() {
-    "${CC:-gcc}" -std=gnu17 -O2 -I "$LAB_HARNESS/tools" -o "$LAB_WORK/holdlock" -x c - -pthread \
-        >"$LAB_RUN/cc-holdlock.log" 2>&1 <<'EOF' ||
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-#include "callbacks.h"
-int main(int argc, char *argv[])
-{
-    static const char *names[] = { "FREE", "REGISTERED", "RUNNING", "DONE" };
-    struct timespec tick = { 0, 1000000 };
-    struct cb_registry *reg;
-    char line[64];
-    int fd = argc == 2 ? shm_open(argv[1], O_RDWR, 0) : -1, value;
-
-    if (fd == -1 || (reg = mmap(NULL, sizeof *reg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
-        return perror("holdlock: registry"), 1;
-    if (reg->magic != CB_MAGIC)
-        return fprintf(stderr, "holdlock: no magic number\n"), 1;
-    while (sem_wait(&reg->lock) == -1)
-        if (errno != EINTR)
-            return perror("holdlock: sem_wait"), 1;
-    printf("holding the lock\n");
-    fflush(stdout);
-    while (fgets(line, sizeof line, stdin) != NULL) {
-        if (strcmp(line, "states\n") == 0) {
-            printf("slots:");
-            for (int i = 0; i < CB_SLOTS; i++) {
-                int state = reg->slots[i].state;
-                if (state >= SLOT_FREE && state <= SLOT_DONE)
-                    printf(" %s", names[state]);
-                else
-                    printf(" state-%d", state);
-            }
-            printf("\n");
-        } else if (strcmp(line, "work\n") == 0) {
-            while (sem_getvalue(&reg->work, &value) == 0 && value > 0)
-                nanosleep(&tick, NULL);
-            printf("work taken\n");
-        }
-        fflush(stdout);
-    }
-    sem_post(&reg->lock);
-    return 0;
-}
-EOF
-        lab_fail "the grader to build its own program holdlock" "gcc failed" "" "$(lab_excerpt "$LAB_RUN/cc-holdlock.log")"
-}
-
-# holdlock_states NAME: NAME (a holdlock) answers "states"; prints the
-# states it saw, sorted, on one line.
-holdlock_states() {
-    local name=$1 before
-    before=$(grep -c '^slots: ' "$LAB_RUN/$name.out")
-    _holdlock_answered() { (($(grep -c '^slots: ' "$LAB_RUN/$name.out") > before)); }
-    lab_input "$name" states || return
-    lab_wait_until "$(lab_seconds 5)" _holdlock_answered ||
-        lab_fail "the grader's holdlock to read the slots' states" "$(lab_describe "$name")" "" \
-            "$(lab_show_output "$name")" || return
-    sed -n 's/^slots: //p' "$LAB_RUN/$name.out" | tail -n 1 | tr ' ' '\n' | sort | paste -sd ' '
-}
-
 # points: 5
 @test "a callback runs in the server's process: whoami returns the server's pid" {
     # strace holds the server back for 0.3 s as each futex() call returns,
@@ -332,6 +260,19 @@ holder_says() {
             "$(lab_show_output "$1")"
 }
 
+# holder_states NAME: NAME (a cb_lockholder -L, which holds the lock alone)
+# answers "states"; prints the states it saw, sorted, on one line.
+holder_states() {
+    local name=$1 before
+    before=$(grep -c '^slots: ' "$LAB_RUN/$name.out")
+    _holder_answered() { (($(grep -c '^slots: ' "$LAB_RUN/$name.out") > before)); }
+    lab_input "$name" states || return
+    lab_wait_until "$(lab_seconds 5)" _holder_answered ||
+        lab_fail "the grader's cb_lockholder to read the slots' states" "$(lab_describe "$name")" "" \
+            "$(lab_show_output "$name")" || return
+    sed -n 's/^slots: //p' "$LAB_RUN/$name.out" | tail -n 1 | tr ' ' '\n' | sort | paste -sd ' '
+}
+
 # points: 5
 @test "a client looks for a FREE slot and claims it under the lock: while another process holds the lock, it waits" {
     start_server || return
@@ -365,10 +306,9 @@ holder_says() {
     lab_assert_exit holder 0 "§3" || return
     # The client gives its slot back under the lock too: stopped (SIGSTOP)
     # while it waits for its answer, it is let go on once the server has
-    # answered and the grader's holdlock holds the lock. It must wait for
-    # the lock, its slot still DONE.
+    # answered and the grader's cb_lockholder -L holds the lock alone. It
+    # must wait for the lock, its slot still DONE.
     local bpid
-    build_holdlock || return
     lab_signal server STOP || return
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
         lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
@@ -385,11 +325,11 @@ holder_says() {
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$spid" ||
         lab_fail "cb_server to answer the call and wait for the next one in sem_wait()" "$(lab_describe server)" \
             "§6 step 5" || return
-    lab_spawn giving --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    lab_spawn giving --in-pipe -- "$LAB_TOOLS/cb_lockholder" -L -n "$SHM" || return
     lab_wait_output giving '^holding the lock$' 5 ||
-        lab_fail "the grader's holdlock to take the lock once the server has answered" "$(lab_describe giving)" \
+        lab_fail "the grader's cb_lockholder to take the lock once the server has answered" "$(lab_describe giving)" \
             "§3: the server lets go of the lock once the slot is DONE" "$(lab_show_output giving)" || return
-    states=$(holdlock_states giving) || return
+    states=$(holder_states giving) || return
     [[ $states == "DONE FREE FREE FREE" ]] ||
         lab_fail "the slot of cb_client upper give-back DONE once the server has answered it, and three FREE" \
             "the slots were: $states" "§3 and §5: the server sets the slot DONE, then posts done" || return
@@ -404,7 +344,7 @@ holder_says() {
             "it went on without waiting: it set its slot FREE without the lock ($(lab_describe back))" \
             "§3 and §4 step 3: under the lock set the slot FREE, then post free_slots" || return
     fi
-    states=$(holdlock_states giving) || return
+    states=$(holder_states giving) || return
     [[ $states == "DONE FREE FREE FREE" ]] ||
         lab_fail "the client's slot still DONE while another process holds the lock" \
             "the slots were: $states: cb_client gave its slot back without the lock" \
@@ -1203,15 +1143,15 @@ EOF
     GATE=$gate
     mkfifo "$gate"
     lab_give_to_program "$gate"
-    build_holdlock || return
     lab_spawn server -- "$SERVER" -n "$SHM" -l "$LAB_WORK/libhold.so" || return
     wait_ready server "$SHM" || return
     spid=$(lab_pid server)
     # The server takes the call under the lock: stopped (SIGSTOP) while the
     # client registers hold(GATE), it is let go on while the grader's
-    # holdlock holds the lock. Once it has taken the work semaphore's token,
-    # it must wait for the lock, the slot still REGISTERED (a server that
-    # took it without the lock would be running hold() by then).
+    # cb_lockholder -L holds the lock alone. Once it has taken the work
+    # semaphore's token, it must wait for the lock, the slot still REGISTERED
+    # (a server that took it without the lock would be running hold() by
+    # then).
     lab_signal server STOP || return
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
         lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
@@ -1219,18 +1159,18 @@ EOF
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$(lab_pid slow)" ||
         lab_fail "cb_client hold to register its call and wait for the answer in sem_wait() while the server is stopped" \
             "$(lab_describe slow)" "§4 steps 2 and 3" "$(lab_show_output slow)" || return
-    lab_spawn taking --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    lab_spawn taking --in-pipe -- "$LAB_TOOLS/cb_lockholder" -L -n "$SHM" || return
     lab_wait_output taking '^holding the lock$' 5 ||
-        lab_fail "the grader's holdlock to take the lock once the client has registered its call" \
+        lab_fail "the grader's cb_lockholder to take the lock once the client has registered its call" \
             "$(lab_describe taking)" "§4 step 2: the client posts lock, then work" "$(lab_show_output taking)" || return
     kill -CONT "$spid" 2>/dev/null || true
     lab_input taking work || return
     lab_wait_output taking '^work taken$' 5 ||
-        lab_fail "cb_server to wake up for the call (the grader's holdlock sees the work semaphore taken)" \
+        lab_fail "cb_server to wake up for the call (the grader's cb_lockholder sees the work semaphore taken)" \
             "$(lab_describe server)" "§6 step 5: sem_wait(work), then the lock" || return
     _waits_or_runs() { lab_blocked_in_sem_wait "$spid" || test -e "$gate.started"; }
     lab_wait_until "$(lab_seconds 5)" _waits_or_runs || true
-    states=$(holdlock_states taking) || return
+    states=$(holder_states taking) || return
     [[ $states == "FREE FREE FREE REGISTERED" ]] ||
         lab_fail "the call's slot still REGISTERED while another process holds the lock: the server waits for the lock before it takes a slot" \
             "the slots were: $states: the server took the slot without the lock" \
@@ -1267,18 +1207,19 @@ EOF
     lab_close_input holder
     lab_wait_exit holder 5 || true
     lab_assert_exit holder 0 "§3" || return
-    # The server marks the slot DONE under the lock: the grader's holdlock
-    # holds it while hold() returns, and the server must wait for it, the
-    # slot still RUNNING (the client, not answered yet, still waiting).
-    lab_spawn ending --in-pipe -- "$LAB_WORK/holdlock" "$SHM" || return
+    # The server marks the slot DONE under the lock: the grader's
+    # cb_lockholder -L holds it alone while hold() returns, and the server
+    # must wait for it, the slot still RUNNING (the client, not answered yet,
+    # still waiting).
+    lab_spawn ending --in-pipe -- "$LAB_TOOLS/cb_lockholder" -L -n "$SHM" || return
     lab_wait_output ending '^holding the lock$' 5 ||
-        lab_fail "the grader's holdlock to take the lock while hold() runs" "$(lab_describe ending)" \
+        lab_fail "the grader's cb_lockholder to take the lock while hold() runs" "$(lab_describe ending)" \
             "§5: the callback runs without the lock held" "$(lab_show_output ending)" || return
     # Let hold() return.
     exec {fd}<>"$gate"
     printf 'x' >&"$fd"
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$spid" || true
-    states=$(holdlock_states ending) || return
+    states=$(holder_states ending) || return
     [[ $states == "FREE FREE FREE RUNNING" ]] ||
         lab_fail "the call's slot still RUNNING once hold() has returned, while another process holds the lock: the server waits for the lock to mark it DONE" \
             "the slots were: $states: the server changed the slot's state without the lock" \

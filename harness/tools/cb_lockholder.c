@@ -4,7 +4,7 @@
  * grader wants. With it, "the client claims its slot under the lock" is
  * checked step by step, not by hoping that two clients collide:
  *
- *     usage: cb_lockholder -n SHMNAME
+ *     usage: cb_lockholder [-L] -n SHMNAME
  *
  * It opens the registry (callbacks.h, the grader's copy of the exercise's
  * header), takes one token of free_slots and the lock, prints
@@ -21,6 +21,16 @@
  *             the lock wrote its call over it; then gives the slot back
  *             (FREE, if still its own), lets go of the lock and gives its
  *             free_slots token back
+ * With -L it takes the lock alone (no free_slots token, no slot: it changes
+ * nothing in the registry, it only keeps the learner's server and client
+ * waiting for the lock), prints
+ *     holding the lock
+ * and holds it until the end of its input, obeying meanwhile:
+ *     states  prints "slots: S0 S1 S2 S3", the states it sees while holding
+ *             the lock (one that changes meanwhile was changed without it)
+ *     work    prints "work taken" once the work semaphore's value is 0 (it
+ *             polls every millisecond, without a deadline: the grader's own
+ *             wait bounds it): the server has taken every call posted
  * At the end of its input it lets go of whatever it still holds and exits.
  * Exit status: 0, 1 on a failed call or a command out of turn, 2 on bad
  * arguments.
@@ -35,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "callbacks.h"
@@ -43,7 +54,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: %s -n SHMNAME\n", PROG);
+    fprintf(stderr, "usage: %s [-L] -n SHMNAME\n", PROG);
     exit(2);
 }
 
@@ -129,16 +140,46 @@ static struct cb_registry *open_registry(const char *name)
     return reg;
 }
 
+/* "states" (and the start of "claim"), with the lock held: a slot's state
+ * that changes meanwhile was changed by a process without the lock. */
+static void print_states(const struct cb_registry *reg)
+{
+    printf("slots:");
+    for (int i = 0; i < CB_SLOTS; i++)
+        printf(" %s", state_name(reg->slots[i].state));
+    printf("\n");
+}
+
+/* "work": wait until the work semaphore's value is 0, i.e. the server has
+ * taken (sem_wait) every call posted. Polled, because no call waits for a
+ * semaphore to reach 0; sem_getvalue() only reads it, it takes nothing. */
+static int wait_work_taken(struct cb_registry *reg)
+{
+    const struct timespec tick = { 0, 1000000 };   /* 1 ms */
+    int value;
+
+    for (;;) {
+        if (sem_getvalue(&reg->work, &value) == -1) {
+            syserr("sem_getvalue");
+            return -1;
+        }
+        if (value <= 0)
+            return 0;
+        /* Interrupted (a debugger, SIGCONT): the next round sleeps again. */
+        if (nanosleep(&tick, NULL) == -1 && errno != EINTR) {
+            syserr("nanosleep");
+            return -1;
+        }
+    }
+}
+
 /* "claim", with the lock held: report the states, take the first FREE slot,
  * let go of the lock. Returns the slot's index, or -1. */
 static int claim(struct cb_registry *reg)
 {
     int mine = -1;
 
-    printf("slots:");
-    for (int i = 0; i < CB_SLOTS; i++)
-        printf(" %s", state_name(reg->slots[i].state));
-    printf("\n");
+    print_states(reg);
     for (int i = 0; i < CB_SLOTS && mine == -1; i++)
         if (reg->slots[i].state == SLOT_FREE)
             mine = i;
@@ -177,14 +218,21 @@ int main(int argc, char *argv[])
 {
     const char *shm_name = NULL;
     struct cb_registry *reg;
-    bool holding, token = false;
+    bool holding, token = false, lock_only = false;
     int mine = -1, opt, status = EXIT_SUCCESS;
     char line[64];
 
-    while ((opt = getopt(argc, argv, "n:")) != -1) {
-        if (opt != 'n')
+    while ((opt = getopt(argc, argv, "Ln:")) != -1) {
+        switch (opt) {
+        case 'L':
+            lock_only = true;
+            break;
+        case 'n':
+            shm_name = optarg;
+            break;
+        default:
             usage();
-        shm_name = optarg;
+        }
     }
     if (shm_name == NULL || optind != argc)
         usage();
@@ -197,12 +245,16 @@ int main(int argc, char *argv[])
     reg = open_registry(shm_name);
     if (reg == NULL)
         return EXIT_FAILURE;
-    /* A client's first two steps (§4): a free slot's token, then the lock. */
-    if (wait_sem(&reg->free_slots) == -1)
-        return EXIT_FAILURE;
-    token = true;
+    /* A client's first two steps (§4): a free slot's token, then the lock.
+     * With -L the lock alone: no slot is claimed, so no token is needed. */
+    if (!lock_only) {
+        if (wait_sem(&reg->free_slots) == -1)
+            return EXIT_FAILURE;
+        token = true;
+    }
     if (wait_sem(&reg->lock) == -1) {
-        post_sem(&reg->free_slots);
+        if (token)
+            post_sem(&reg->free_slots);
         return EXIT_FAILURE;
     }
     holding = true;
@@ -210,7 +262,14 @@ int main(int argc, char *argv[])
 
     while (status == EXIT_SUCCESS && fgets(line, sizeof line, stdin) != NULL) {
         line[strcspn(line, "\n")] = '\0';
-        if (strcmp(line, "claim") == 0 && holding) {
+        if (strcmp(line, "states") == 0 && lock_only) {
+            print_states(reg);
+        } else if (strcmp(line, "work") == 0 && lock_only) {
+            if (wait_work_taken(reg) == -1)
+                status = EXIT_FAILURE;
+            else
+                printf("work taken\n");
+        } else if (strcmp(line, "claim") == 0 && holding && !lock_only) {
             mine = claim(reg);
             holding = false;
             if (post_sem(&reg->lock) == -1 || mine == -1)
