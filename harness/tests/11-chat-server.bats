@@ -56,7 +56,7 @@ teardown() {
 start_server() {
     lab_start_server server "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
         "the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
-        "§2 and §3: bind, listen, then print the readiness line" \
+        "§2 and §3: bind, listen, then print the readiness line (§5: at once, with one write() or on the unbuffered stderr)" \
         "${SERVER_OPTS[@]}" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" "$@"
 }
 
@@ -177,9 +177,10 @@ clean_end() {
     fi
 }
 
-# server_end NAME: "INODE RX" of the server's end of client NAME's TCP
+# server_end NAME: "INODE RX STATE" of the server's end of client NAME's TCP
 # connection (/proc/net/tcp: the row on $PORT whose remote port is the
-# client's local port), RX the bytes the server has not read from it yet.
+# client's local port), RX the bytes the server has not read from it yet,
+# STATE the TCP state in hex (08: CLOSE_WAIT, the client's end of input is in).
 server_end() {
     local pid inode port
     pid=$(lab_pid "$1") || return 1
@@ -188,16 +189,16 @@ server_end() {
     port=$(printf '%04X' "$PORT")
     local -a rows
     mapfile -t rows < <(awk 'FNR > 1 { split($2, l, ":"); split($3, r, ":"); split($5, q, ":")
-        print l[2], r[2], $10, q[2] }' /proc/net/tcp)
-    local row lport rport ino rx mine=""
+        print l[2], r[2], $10, q[2], $4 }' /proc/net/tcp)
+    local row lport rport ino rx st mine=""
     for row in "${rows[@]}"; do
-        read -r lport rport ino rx <<<"$row"
+        read -r lport rport ino rx st <<<"$row"
         [[ $ino == "$inode" ]] && mine=$lport
     done
     [[ -n $mine ]] || return 1
     for row in "${rows[@]}"; do
-        read -r lport rport ino rx <<<"$row"
-        [[ $lport == "$port" && $rport == "$mine" ]] && { echo "$ino $((16#$rx))"; return 0; }
+        read -r lport rport ino rx st <<<"$row"
+        [[ $lport == "$port" && $rport == "$mine" ]] && { echo "$ino $((16#$rx)) $st"; return 0; }
     done
     return 1
 }
@@ -206,7 +207,7 @@ server_end() {
 # end of client NAME's connection.
 child_serving() {
     local inode rx pid
-    read -r inode rx < <(server_end "$1") || return 1
+    read -r inode rx _ < <(server_end "$1") || return 1
     for pid in $(pgrep -P "$(lab_pid server)"); do
         lab_fds "$pid" | grep -qF " socket:[$inode]" && { echo "$pid"; return 0; }
     done
@@ -217,7 +218,7 @@ child_serving() {
 # exactly BYTES bytes not yet read (readiness for the tests that stop a child).
 server_unread() {
     local inode rx
-    read -r inode rx < <(server_end "$1") || return 1
+    read -r inode rx _ < <(server_end "$1") || return 1
     ((rx == $2))
 }
 
@@ -249,17 +250,49 @@ child_of() {
         lab_fail "a child of the server holding $1's connection" "none found" "§3: one child per client"
 }
 
-# handlers_without_write PID FD: one line for each run of PID's SIGCHLD,
+# handlers_without_write NAME PID FD: one line for each run of PID's SIGCHLD,
 # SIGTERM or SIGINT handler (from the signal's delivery to rt_sigreturn, in
-# the server's strace log) that made no write() to FD.
+# NAME's strace log) that made no write() to FD.
 handlers_without_write() {
-    awk -v p="$1" -v call="write($2," '
+    awk -v p="$2" -v call="write($3," '
         $1 != p { next }
         $2 == "---" && $3 ~ /^SIG(CHLD|TERM|INT)$/ { inh = 1; sig = $3; wrote = 0; next }
         !inh { next }
         index($2, call) == 1 { wrote = 1; next }
         /rt_sigreturn\(/ { if (!wrote) print "    a " sig " handler returned without a write() to the self-pipe"; inh = 0 }
-        ' "$LAB_LOGS/server.strace" | head -n 4
+        ' "$LAB_LOGS/$1.strace" | head -n 4
+}
+
+# handlers_only_write NAME SIGNAL...: in NAME's strace log (run with
+# --strace all), each SIGNAL (CHLD, TERM, INT) was delivered to the parent,
+# and each run of its handler made one system call: write() to the
+# self-pipe, the parent's first pipe.
+handlers_only_write() {
+    local name=$1 log=$LAB_LOGS/$1.strace parent pipe_fd report sig
+    shift
+    parent=$(awk '/execve\(/ { print $1; exit }' "$log")
+    pipe_fd=$(awk -v p="$parent" '$1 == p && /pipe2?\(\[[0-9]+, [0-9]+\]/ {
+        sub(/.*pipe2?\(\[[0-9]+, /, ""); sub(/\].*/, ""); print; exit }' "$log")
+    [[ -n $pipe_fd ]] ||
+        lab_fail "the parent to create its self-pipe with pipe() or pipe2()" "strace saw no pipe in the parent" \
+            "§6: the self-pipe" || return
+    for sig in "$@"; do
+        grep -qE "^$parent +--- SIG$sig " "$log" ||
+            lab_fail "SIG$sig delivered to the parent" "strace did not see it" "§6" || return
+    done
+    # Between a signal's delivery and rt_sigreturn, the parent runs its
+    # handler: the only system call allowed there is write() on the pipe.
+    lab_assert_handlers_only "$name" "$parent" 'CHLD|TERM|INT' "^write\\($pipe_fd," \
+        "each handler to make one system call only: write() of the signal number to the self-pipe (fd $pipe_fd)" \
+        "§6: printf, waitpid, shm_unlink, exit... belong in the main loop, not in a handler (signal-safety(7)); §3: the self-pipe (the parent's first pipe) is its only pipe, one for every signal" ||
+        return
+    # And each run of a handler does write the signal to the self-pipe.
+    report=$(handlers_without_write "$name" "$parent" "$pipe_fd")
+    [[ -z $report ]] ||
+        lab_fail "each run of a handler to write the signal number, one byte, to the self-pipe (fd $pipe_fd)" \
+            "some handler runs made no write() to it:" \
+            "§6: a handler that only sets a flag misses the signal that lands between the flag's check and epoll_wait(); the byte in the self-pipe wakes epoll_wait() whenever it comes" \
+            "$report"
 }
 
 # fdinfo PID FD: /proc/PID/fdinfo/FD (read under the programs' uid where
@@ -362,7 +395,7 @@ fdinfo() {
     _first_chunks_out() {
         local who inode rx
         for who in a b; do
-            read -r inode rx < <(server_end "$who") && ((rx < 2508)) || return 1
+            read -r inode rx _ < <(server_end "$who") && ((rx < 2508)) || return 1
         done
         lab_proc_state "$pa" S && lab_proc_state "$pb" S
     }
@@ -377,7 +410,40 @@ fdinfo() {
     tail -n 2 "$LAB_RUN/c.out" | LC_ALL=C sort >"$BATS_TEST_TMPDIR/c.got-late"
     lab_assert_same_file "$BATS_TEST_TMPDIR/c.late" "$BATS_TEST_TMPDIR/c.got-late" \
         "client c to receive a's and b's lines, sent while both waited for the floor, each whole (shown sorted)" \
-        "§4 and §7: the floor goes to one sender for all the chunks of its line, the other waits" c
+        "§4 and §7: the floor goes to one sender for all the chunks of its line, the other waits" c || return
+    # A line in two reads: the parent is stopped while a sends the first
+    # part of a line (no newline yet) and its child reads it, then while b
+    # sends a whole line and its child reads it. Nothing of a's line may go
+    # out before its newline: c gets b's line whole.
+    local first rest fd
+    first="A-split:$(head -c 1000 /dev/zero | tr '\0' a)"
+    rest="$(head -c 500 /dev/zero | tr '\0' a):end"
+    stop_parent || return
+    fd=${LAB_INPUT_FD[a]}
+    (trap '' PIPE; printf '%s' "$first" >&"$fd") 2>/dev/null
+    _head_read() { server_unread a 0 && lab_proc_state "$pa" S; }
+    lab_wait_while_running server 5 _head_read ||
+        lab_fail "a's child to read the first 1008 bytes of a's line (no newline yet) and wait" \
+            "a's child: $(lab_stuck_state "$pa")" "§4" || return
+    say b "B-whole"
+    _b_read() { server_unread b 0 && lab_proc_state "$pb" S; }
+    lab_wait_while_running server 5 _b_read ||
+        lab_fail "b's child to read b's line \"B-whole\" and wait" "b's child: $(lab_stuck_state "$pb")" "§4" || return
+    kill -CONT "$(lab_pid server)"
+    received c 63
+    local got
+    got=$(tail -n 1 "$LAB_RUN/c.out" | head -c 60)
+    [[ $got == "B-whole" ]] ||
+        lab_fail "client c to receive b's line \"B-whole\" alone, while the first part of a's line (no newline yet) waits in a's child" \
+            "its last line begins \"$got\"" \
+            "§4: a line that arrives in several reads is one line: nothing of it goes out before its newline" || return
+    say a "$rest"
+    received c 64
+    received b 32
+    printf '%s\n' "$first$rest" >"$BATS_TEST_TMPDIR/split"
+    tail -n 1 "$LAB_RUN/b.out" >"$BATS_TEST_TMPDIR/b.got-split"
+    lab_assert_same_file "$BATS_TEST_TMPDIR/split" "$BATS_TEST_TMPDIR/b.got-split" \
+        "client b to receive a's line, sent in two parts, whole" "§4: a line that arrives in several reads is one line" b
 }
 
 # points: 10
@@ -434,17 +500,45 @@ fdinfo() {
     }
     lab_wait_while_running server 5 _next_line_placed ||
         lab_fail "c1's child, its first line out, to wait" "c1's child: $(lab_stuck_state "$p1")" "§7" || return
+    # Meanwhile c3 and c4 each send a line: both wait in the parent for the
+    # floor, which c1's first line holds until c2's child answers.
+    local p3 p4
+    p3=$(child_of c3) || return
+    p4=$(child_of c4) || return
+    say c3 "from c3"
+    say c4 "from c4"
+    _lines_waiting() {
+        { server_unread c3 8 || server_unread c3 0; } && lab_proc_state "$p3" S &&
+            { server_unread c4 8 || server_unread c4 0; } && lab_proc_state "$p4" S
+    }
+    lab_wait_while_running server 5 _lines_waiting ||
+        lab_fail "c3's and c4's children, their lines sent, to wait" \
+            "c3's child: $(lab_stuck_state "$p3"); c4's child: $(lab_stuck_state "$p4")" "§7" || return
     kill -CONT "$p2"
-    received c2 902
-    { head -n 900 "$LAB_RUN/c2.out"; printf '%s\n' "first from c1" "then from c1"; } >"$BATS_TEST_TMPDIR/c2.expected"
-    expect_exactly c2 "$BATS_TEST_TMPDIR/c2.expected" \
-        "client c2, whose child was stopped while c1's first line went out, to receive c1's two lines as sent" \
-        "§7: DONE only once every ACK is in: the sender may not overwrite its slot while a receiver still copies it"
+    lab_wait_lines c2 904 10 || {
+        tail -n +901 "$LAB_RUN/c2.out" >"$BATS_TEST_TMPDIR/c2.after-900"
+        lab_fail "client c2, whose child was stopped while c1's first line went out, to receive c1's two lines and c3's and c4's, sent meanwhile: 904 lines" \
+            "it received $(wc -l <"$LAB_RUN/c2.out") line(s); server: $(lab_describe server)" \
+            "§7: the parent keeps the chunk of each sender that waits for the floor (one per child): no chunk replaces another" \
+            "what c2 received after the first 900:" "$(lab_excerpt "$BATS_TEST_TMPDIR/c2.after-900")" \
+            "$(lab_show_output server)"
+        return
+    }
+    { head -n 900 "$LAB_RUN/c2.out"; echo "first from c1"; printf '%s\n' "then from c1" "from c3" "from c4" | LC_ALL=C sort; } \
+        >"$BATS_TEST_TMPDIR/c2.expected"
+    { head -n 901 "$LAB_RUN/c2.out"; tail -n +902 "$LAB_RUN/c2.out" | LC_ALL=C sort; } >"$BATS_TEST_TMPDIR/c2.got"
+    lab_assert_same_file "$BATS_TEST_TMPDIR/c2.expected" "$BATS_TEST_TMPDIR/c2.got" \
+        "client c2, whose child was stopped while c1's first line went out, to receive c1's first line as sent, then c1's second, c3's and c4's lines (these three shown sorted)" \
+        "§7: DONE only once every ACK is in: the sender may not overwrite its slot while a receiver still copies it" c2
 }
 
 # points: 5
 @test "the client limit (-m 2): one more client is told and disconnected; a freed place is reused" {
+    # Traced: the forks are counted at the end (none for the refused client).
+    SERVER_OPTS=(--strace "clone,clone3,fork,vfork")
     start_server -m 2
+    local srv
+    srv=$(lab_pid server) || return
     join a
     join b
     lab_spawn extra --in-pipe -- nc -N 127.0.0.1 "$PORT"
@@ -466,8 +560,17 @@ fdinfo() {
     join d      # client 3: the refused one was never a client
     say a "welcome d"
     received d 1
-    expect_exactly d <(printf 'welcome d\n') "client d, in the place b left, to receive a's line" \
-        "§5: a slot is free again once its child has been reaped"
+    expect_exactly d <(printf 'welcome d\n') \
+        "client d, in the place b left, to receive a's line sent after it joined, and nothing from before" \
+        "§5: a slot is free again once its child has been reaped; §4: a client that joins gets the lines relayed from then on only, no history" ||
+        return
+    stop_server TERM || return
+    local forks
+    forks=$(awk -v p="$srv" '$1 == p && $2 ~ /^(clone3?|v?fork)\(/' "$LAB_LOGS/server.strace" | wc -l)
+    ((forks == 3)) ||
+        lab_fail "3 children forked by the server, one for each client served (a, b, d), none for the refused one" \
+            "strace saw $forks fork() or clone() calls in the server" \
+            "§5: the parent itself sends the refusal and closes the connection: no child is forked for it; §3: one child per client"
 }
 
 # points: 5
@@ -521,10 +624,27 @@ fdinfo() {
     object_of_size 16384 \
         "§3: shm_open(-n NAME), ftruncate to 16 (the default -m) x 1024 bytes, mmap before the first client; unlink only at the end" ||
         return
-    stop_server TERM || return
-    grep -qx 'chat_server: SIGTERM: shutting down' "$LAB_RUN/server.err" ||
-        lab_fail "the line \"chat_server: SIGTERM: shutting down\" on stderr" "no such line" \
-            "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)" || return
+    # b's child is stopped: the shutdown waits for it, and meanwhile a new
+    # client must find the port closed (the listening socket goes first).
+    local pb srv
+    pb=$(child_of b) || return
+    srv=$(lab_pid server) || return
+    lab_signal_pid "$pb" STOP "b's child" || return
+    lab_signal server TERM || return
+    _shutting_down() { grep -qx 'chat_server: SIGTERM: shutting down' "$LAB_RUN/server.err" && lab_proc_state "$srv" S; }
+    lab_wait_while_running server 5 _shutting_down ||
+        lab_fail "the line \"chat_server: SIGTERM: shutting down\" on stderr, then the server waiting for its children (b's is stopped)" \
+            "$(lab_describe server)" "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)" ||
+        return
+    if nc -z -w 2 127.0.0.1 "$PORT" 2>/dev/null; then
+        kill -CONT "$pb"
+        lab_wait_exit server 5 || :
+        lab_fail "no new connection on port $PORT while the server shuts down (waiting for b's child)" \
+            "a client could connect: the listening socket was still open" \
+            "§6: at SIGTERM, close the listening socket first, then stop the children and wait for them" || return
+    fi
+    kill -CONT "$pb"
+    clean_end TERM || return
     # The connections the server closed first are still on $PORT (TIME_WAIT,
     # FIN-WAIT-2): a server restarted at once binds all the same (SO_REUSEADDR).
     local waiting
@@ -552,12 +672,32 @@ fdinfo() {
     start_server
     join a
     # Every byte value, then a half-close (nc -N shuts down its sending side).
+    # a's child is stopped meanwhile: the garbage client's lines cannot all go
+    # out before its end of input reaches the server; its child holds them.
+    local pa
+    pa=$(child_of a) || return
+    lab_signal_pid "$pa" STOP "a's child" || return
     lab_spawn garbage --in "$BATS_FILE_TMPDIR/garbage.bin" -- nc -N 127.0.0.1 "$PORT"
     JOINED=$((JOINED + 1))
+    _garbage_ended() {
+        grep -qx 'chat_server: client 2 left' "$LAB_RUN/server.err" && return 0
+        local inode rx state pg
+        read -r inode rx state < <(server_end garbage) && [[ $state == 08 ]] || return 1
+        pg=$(child_serving garbage) && lab_proc_state "$pg" S
+    }
+    lab_wait_while_running server 5 _garbage_ended ||
+        lab_fail "the garbage client's 4096 bytes and end of input to reach the server, and its child to wait (a's child is stopped)" \
+            "they did not; server: $(lab_describe server)" "§4" "$(lab_show_output server)" || return
+    kill -CONT "$pa"
     wait_server_line "^chat_server: client 2 left\$" \
         "the garbage client (client 2) to come and go: \"chat_server: client 2 left\"" \
         "§4: a client's end of input means it leaves" || return
-    received a 17 || return     # 16 newlines, and the one added at the end
+    # 16 newlines, and the one added at the end
+    lab_wait_lines a 17 "$RECV_BOUND" ||
+        lab_fail "client a to receive the garbage client's 16 lines, then its last bytes with a newline added: 17 lines" \
+            "it received $(wc -l <"$LAB_RUN/a.out") line(s); server: $(lab_describe server)" \
+            "§4: at end of input the child relays every complete line still buffered, then the last bytes, and only then leaves" \
+            "what a received:" "$(lab_excerpt "$LAB_RUN/a.out")" "$(lab_show_output server)" || return
     expect_exactly a "$BATS_FILE_TMPDIR/garbage.expected" \
         "client a to receive the 4096 bytes unchanged (NUL and CR included), with a newline added at the end" \
         "§4: lines are bytes, not C strings; a last line without a newline gets one" || return
@@ -593,7 +733,7 @@ fdinfo() {
     lab_assert_valgrind_clean server "§6 and §8: free what you allocate, in the parent and in each child" ||
         return
     lab_assert_valgrind_fds server \
-        "§8: each child closes what it inherited and does not use (listening socket, epoll, self-pipe, other channels)"
+        "§3 and §8: each child closes what it inherited and does not use (listening socket, epoll, self-pipe, other channels); the parent closes the shared memory descriptor once mapped, its copy of each child's end of the socketpair, and everything on its way out"
 }
 
 # points: 5
@@ -604,32 +744,69 @@ fdinfo() {
     join b
     say a "hi"
     received b 1
+    # Both ends of the self-pipe non-blocking (/proc/PID/fdinfo: O_NONBLOCK
+    # is 04000): a handler must never block on a full pipe.
+    local srv fd target flags blocking=""
+    srv=$(lab_pid server) || return
+    while read -r fd _ target; do
+        [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)) && [[ $target == pipe:* ]] || continue
+        flags=$(fdinfo "$srv" "$fd" | awk '$1 == "flags:" { print $2 }')
+        [[ -n $flags ]] && (((8#$flags & 8#4000) == 0)) &&
+            blocking+=" fd $fd ($( (((8#$flags & 3) == 1)) && echo "the write end" || echo "the read end"), flags $flags)"
+    done < <(lab_fds "$srv")
+    [[ -z $blocking ]] ||
+        lab_fail "both ends of the self-pipe non-blocking (O_NONBLOCK, 04000 in /proc/PID/fdinfo)" \
+            "blocking in the server:$blocking" \
+            "§3 and §6: pipe2(O_NONBLOCK), or fcntl() on both ends: a handler that writes to a full pipe must not block" || return
     leave b 2 || return
     stop_server TERM || return
-    local log=$LAB_LOGS/server.strace parent pipe_fd report
+    handlers_only_write server CHLD TERM || return
+    local log=$LAB_LOGS/server.strace parent ready killed
     parent=$(awk '/execve\(/ { print $1; exit }' "$log")
-    pipe_fd=$(awk -v p="$parent" '$1 == p && /pipe2?\(\[[0-9]+, [0-9]+\]/ {
-        sub(/.*pipe2?\(\[[0-9]+, /, ""); sub(/\].*/, ""); print; exit }' "$log")
-    [[ -n $pipe_fd ]] ||
-        lab_fail "the parent to create its self-pipe with pipe() or pipe2()" "strace saw no pipe in the parent" \
-            "§6: the self-pipe" || return
-    grep -qE "^$parent +--- SIGCHLD" "$log" && grep -qE "^$parent +--- SIGTERM" "$log" ||
-        lab_fail "SIGCHLD and SIGTERM delivered to the parent" "strace did not see both" "§6" || return
-    # Between a signal's delivery and rt_sigreturn, the parent runs its
-    # handler: the only system call allowed there is write() on the pipe.
-    report=$(lab_handler_calls server "$parent" 'CHLD|TERM|INT' "^write\\($pipe_fd,")
-    [[ -z $report ]] ||
-        lab_fail "each handler to make one system call only: write() of the signal number to the self-pipe (fd $pipe_fd)" \
-            "the handlers did more:" \
-            "§6: printf, waitpid, shm_unlink, exit... belong in the main loop, not in a handler (signal-safety(7))" \
-            "$report" || return
-    # And each run of a handler does write the signal to the self-pipe.
-    report=$(handlers_without_write "$parent" "$pipe_fd")
-    [[ -z $report ]] ||
-        lab_fail "each run of a handler to write the signal number, one byte, to the self-pipe (fd $pipe_fd)" \
-            "some handler runs made no write() to it:" \
-            "§6: a handler that only sets a flag misses the signal that lands between the flag's check and epoll_wait(); the byte in the self-pipe wakes epoll_wait() whenever it comes" \
-            "$report"
+    # The readiness line once the socket listens and the epoll instance exists.
+    ready=$(awk -v p="$parent" '$1 == p && /write\(2, "chat_server: listening on/ { print NR; exit }' "$log")
+    local call at seen
+    for call in listen epoll_create; do
+        at=$(awk -v p="$parent" -v c="$call" '$1 == p && index($2, c) == 1 { print NR; exit }' "$log")
+        [[ -n $at && -n $ready ]] && ((at < ready)) && continue
+        seen="${at:+$call() at line $at of the log, }"
+        if [[ -n $ready ]]; then
+            seen+="the readiness line written at line $ready"
+        else
+            seen+="no write(2, \"chat_server: listening on ...\")"
+        fi
+        lab_fail "the readiness line written after $call()" "strace saw $seen" \
+            "§3: the readiness line comes last, once everything is made and the socket listens" || return
+    done
+    # "client 1 joined" once its child exists and its socketpair is watched:
+    # a fork() and an epoll_ctl(EPOLL_CTL_ADD) between the accept and the line.
+    local order
+    order=$(awk -v p="$parent" '
+        $1 != p { next }
+        !acc && /accept4?\(|<\.\.\. accept4? resumed>/ && / = [0-9]+$/ { acc = 1; next }
+        !acc { next }
+        $2 ~ /^(clone3?|v?fork)\(/ { forked = 1 }
+        $2 ~ /^epoll_ctl\(/ && /EPOLL_CTL_ADD/ { watched = 1 }
+        /write\(2, "chat_server: client 1 joined/ { print (forked ? "" : " no fork() before it;") (watched ? "" : " no epoll_ctl(EPOLL_CTL_ADD) before it;"); found = 1; exit }
+        END { if (!found) print " no such line written by the parent" }' "$log")
+    [[ -z $order ]] ||
+        lab_fail "the line \"chat_server: client 1 joined\" written once client 1's child is forked and its socketpair is in the epoll set" \
+            "strace saw, after the first accept():$order" \
+            "§3 and §5: fork, close the copies, add the socketpair to the epoll set, then log the client as joined" || return
+    # At the shutdown each child leaves its loop and _exit()s: none dies of SIGTERM.
+    killed=$(sed -nE 's/^([0-9]+) +\+\+\+ (killed by SIG[A-Z0-9]+).*/    child \1: \2/p' "$log" | head -n 3)
+    [[ -z $killed ]] ||
+        lab_fail "each child to end by returning from its loop and _exit() at the shutdown" \
+            "strace saw children killed by a signal:" \
+            "§6: the child's own handler for SIGTERM and SIGINT only sets a flag (not SIG_DFL)" "$killed" || return
+    # SIGINT: the server traced again (a port and a name of its own), ended by SIGINT.
+    local port2
+    port2=$(lab_free_port)
+    lab_start_server intr "^chat_server: listening on 127\\.0\\.0\\.1:$port2\$" \
+        "chat_server, traced again on port $port2, to start: the line \"chat_server: listening on 127.0.0.1:$port2\" on stderr" \
+        "§2 and §3" --strace all -- "$SERVER" -a 127.0.0.1 -p "$port2" -n "$(lab_name intr)" || return
+    lab_stop_gracefully intr INT 0 "chat_server" "§6: SIGINT shuts the server down as SIGTERM does" || return
+    handlers_only_write intr INT
 }
 
 # refused ARG...: chat_server -a 127.0.0.1 -p PORT -n SHM ARG... (the test's
@@ -709,10 +886,11 @@ refused() {
     # -m 1, the smallest MAXCLIENTS, is a value too.
     local zero_name line port0 size
     zero_name=$(lab_name zero)
-    lab_spawn zero -- "$SERVER" -a 127.0.0.1 -p 0 -n "$zero_name" -m 1
+    # Both values joined to their options (-p0, -m1), as getopt(3) takes them.
+    lab_spawn zero -- "$SERVER" -a 127.0.0.1 -p0 -n "$zero_name" -m1
     lab_wait_output zero '^chat_server: listening on ' 5 err ||
-        lab_fail "chat_server -a 127.0.0.1 -p 0 -n $zero_name -m 1 to start: a line \"chat_server: listening on 127.0.0.1:PORT\" on stderr" \
-            "$(lab_describe zero)" "§2: PORT 0 lets the kernel choose; MAXCLIENTS from 1 to 256, both bounds included" \
+        lab_fail "chat_server -a 127.0.0.1 -p0 -n $zero_name -m1 to start: a line \"chat_server: listening on 127.0.0.1:PORT\" on stderr" \
+            "$(lab_describe zero)" "§2: PORT 0 lets the kernel choose; MAXCLIENTS from 1 to 256, both bounds included; options are parsed as by getopt(3), which takes a value joined to its option (-p0, -m1)" \
             "$(lab_show_output zero)" || return
     size=$(stat -c %s "/dev/shm$zero_name" 2>/dev/null)
     [[ $size == 1024 ]] ||
@@ -725,7 +903,7 @@ refused() {
             "the line is \"$line\"" \
             "§3: the readiness line gives the real port: getsockname() after bind() when PORT is 0" \
             "$(lab_show_output zero)" || return
-    lab_stop_gracefully zero TERM 0 "chat_server -p 0" "§6"
+    lab_stop_gracefully zero TERM 0 "chat_server -p0 -m1" "§6"
 }
 
 # points: 10
@@ -928,7 +1106,13 @@ refused() {
     room a b c
     local pb pgid
     pb=$(child_of b) || return
-    lab_signal_pid "$pb" TERM "b's child"
+    # b's child is stopped while a's line goes out to it: it gets SIGTERM
+    # owing the parent its answer for that line, and ends without giving it.
+    lab_signal_pid "$pb" STOP "b's child" || return
+    say a "while b's child is stopped"
+    received c 1
+    lab_signal_pid "$pb" TERM "b's child" || return
+    kill -CONT "$pb"
     wait_server_line '^chat_server: client 2 left$' \
         "the line \"chat_server: client 2 left\" once b's child alone got SIGTERM" \
         "§6: the child installs its own SIGTERM handler (a flag): it leaves its loop and _exit()s, the parent reaps it; the parent's handler is not the child's" ||
@@ -938,6 +1122,12 @@ refused() {
     lab_finished server &&
         lab_fail "the server still running after one child got SIGTERM" "$(lab_describe server)" \
             "§6: a SIGTERM to one child ends that client only" "$(lab_show_output server)"
+    say a "a after b left"
+    lab_wait_lines c 2 "$RECV_BOUND" ||
+        lab_fail "client c to receive a's next line once b's child, which owed the answer for a's first line, ended" \
+            "it received $(wc -l <"$LAB_RUN/c.out") line(s); server: $(lab_describe server)" \
+            "§7: a receiver that ends counts as answered: the floor goes on without its ACK" \
+            "what c received:" "$(lab_excerpt "$LAB_RUN/c.out")" "$(lab_show_output server)" || return
     still_chatting a c "§6: a SIGTERM to one child ends that client only" || return
     # Ctrl-C in the terminal: SIGINT to the whole process group. The parent
     # is stopped until every child has taken its SIGINT, then goes on.
@@ -953,6 +1143,7 @@ refused() {
     _sigint_taken() {
         local child pending mask
         for child in $children; do
+            lab_proc_state "$child" Z && continue       # ended: it took it
             pending=$(awk '$1 == "ShdPnd:" || $1 == "SigPnd:" { print $2 }' "/proc/$child/status" 2>/dev/null) ||
                 continue
             for mask in $pending; do
