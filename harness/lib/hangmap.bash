@@ -11,7 +11,7 @@
 # end of one of its pipes (a forgotten holder, the grader's own end of the
 # program's input) are drawn dashed.
 #
-# lab_wait_exit (through _lab_note_stuck) calls _lab_hang_map when a bound
+# lab_wait_exit (through lab_note_stuck) calls _lab_hang_map when a bound
 # runs out, before the grader kills the tree; the picture goes next to the
 # logs a message points at (results/LABEL/logs/EXERCISE/N-NAME/NAME.hang.svg
 # and .png, the graph itself in NAME.hang.dot), and the message names it.
@@ -37,7 +37,7 @@
 #   N PID STATE SYSCALL COMM               that process: its state, the call
 #                                         it sleeps in, its name
 # Run directly, or under the programs' uid where root cannot read their
-# /proc (a container: _lab_as_program).
+# /proc (a container: lab_as_program).
 # shellcheck disable=SC2016 # expanded by that bash
 _LAB_HANG_SCRIPT=$_LAB_IPC_WAIT_FN'
     declare -A tree=() targets=() waited=()
@@ -297,7 +297,7 @@ _lab_hang_objects() {
 _lab_hang_map() {
     local name=$1 pid=$2 snapshot dir base
     command -v dot >/dev/null || return 0
-    snapshot=$(_lab_read_proc "$_LAB_HANG_SCRIPT" "$pid")
+    snapshot=$(lab_read_proc "$_LAB_HANG_SCRIPT" "$pid")
     # Drawn when something is there to see: a pipe, or a wait on IPC.
     [[ $snapshot =~ (^|$'\n')[FW]\  ]] || return 0
     dir=${LAB_KEEP_LOGS:+$LAB_KEEP_LOGS/${BATS_TEST_NUMBER:-0}-$name}

@@ -216,7 +216,7 @@ lab_wait_exit() {
     lab_close_input "$name"
     if ! lab_wait_until "$bound" lab_finished "$name"; then
         echo "$bound" >"$LAB_RUN/$name.bound"
-        _lab_note_stuck "$name"
+        lab_note_stuck "$name"
         lab_stop "$name"
         return 1
     fi
@@ -275,7 +275,7 @@ lab_stop_all() {
         if ! lab_finished "$name"; then
             LAB_STOPPED_AT_END+=("$name")
             # What it was doing, for lab_check_ended_after_signal's message.
-            [[ -s $LAB_RUN/$name.signals ]] && _lab_note_stuck "$name"
+            [[ -s $LAB_RUN/$name.signals ]] && lab_note_stuck "$name"
         fi
         lab_stop "$name"
     done
@@ -309,13 +309,13 @@ _lab_wait_for() {
     rm -f -- "$LAB_RUN/$name.waited"
     lab_wait_until "$bound" "${@:3}" && return 0
     echo "$bound" >"$LAB_RUN/$name.waited"
-    lab_finished "$name" || _lab_note_stuck "$name"
+    lab_finished "$name" || lab_note_stuck "$name"
     return 1
 }
 
 # _lab_syscall_name NR: sets _lab_call to the name of an x86-64 system call
 # a process can sleep in ("system call NR" for the rest, and on other
-# machines).  A variable, not output: no subshell (see _lab_note_stuck).
+# machines).  A variable, not output: no subshell (see lab_note_stuck).
 _lab_syscall_name() {
     local -A names=([0]=read [1]=write [2]=open [7]=poll [23]=select [34]=pause
         [35]=nanosleep [43]=accept [45]=recvfrom [47]=recvmsg [61]=wait4 [65]=semop
@@ -337,28 +337,28 @@ _lab_syscall_name() {
 # only words a message.
 _lab_read_as_program() {
     # shellcheck disable=SC2016 # expanded by that bash
-    _lab_as_program 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' "$1"
+    lab_as_program 'read -r w <"/proc/$1/wchan"; read -r s _ <"/proc/$1/syscall"; echo "${w:-0} $s"' "$1"
 }
 
-# _lab_read_proc SCRIPT PID: the output of bash -c SCRIPT PID, a reader of
+# lab_read_proc SCRIPT PID: the output of bash -c SCRIPT PID, a reader of
 # PID's /proc: run here when this shell may read PID's /proc/PID/syscall,
-# else under the programs' uid (_lab_as_program: root in a container); no
+# else under the programs' uid (lab_as_program: root in a container); no
 # output when neither can.  What it prints comes from the programs' side in
 # the second case: callers take it as words, and check every number.
-_lab_read_proc() {
+lab_read_proc() {
     if [[ -r /proc/$2/syscall ]] && read -r _ <"/proc/$2/syscall" 2>/dev/null; then
         bash -c "$1" _ "$2" 2>/dev/null
     elif [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
-        _lab_as_program "$1" "$2"
+        lab_as_program "$1" "$2"
     fi
     return 0
 }
 
-# _lab_as_program SCRIPT ARG...: bash -c SCRIPT ARG... under the programs'
+# lab_as_program SCRIPT ARG...: bash -c SCRIPT ARG... under the programs'
 # uid, in place of the calling (sub)shell, with every descriptor above 2
 # closed first and stdin /dev/null: what /proc shows only to a process's
 # own uid or to CAP_SYS_PTRACE, which root lacks in a container.
-_lab_as_program() {
+lab_as_program() {
     local fd
     for fd in /proc/"$BASHPID"/fd/*; do
         fd=${fd##*/}
@@ -470,11 +470,11 @@ _lab_children() {
     return 0
 }
 
-# _lab_note_stuck NAME: keeps lab_stuck_state of NAME's program (and of up to
+# lab_note_stuck NAME: keeps lab_stuck_state of NAME's program (and of up to
 # three processes below it) in NAME.stuck, before the grader kills it.  It
 # forks as little as it can: a fork bomb may have every CPU (each command
 # run here once took a second).
-_lab_note_stuck() {
+lab_note_stuck() {
     local name=$1 pid="" comm i=0 top map
     local -a children=()
     read -r pid 2>/dev/null <"$LAB_RUN/$name.pid" || return 0
@@ -532,7 +532,7 @@ _lab_pipe_wait() {
                 read -r c <"/proc/$p/comm"
                 echo "$p $f $fl $(ppid "$p") $c"
             done'
-    out=$(_lab_read_proc "$script" "$pid")
+    out=$(lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
     local -a lines=() holders=()
     mapfile -t lines <<<"$out"
@@ -572,7 +572,7 @@ _lab_pipe_wait() {
 }
 
 # _LAB_IPC_WAIT_FN: the text of two bash functions, ipc_wait PID and
-# ipc_waits PID (below), run by a reader of PID's /proc (_lab_read_proc: here, or under the programs' uid in
+# ipc_waits PID (below), run by a reader of PID's /proc (lab_read_proc: here, or under the programs' uid in
 # a container) where PID sleeps on an IPC object.  One line, nothing when
 # PID sleeps on none:
 #   futex VALUE OFFSET DELETED PATH  sem_wait(): the futex word at byte
@@ -656,7 +656,7 @@ _lab_ipc_wait() {
                 echo "open $p $c"
             done
         done'
-    out=$(_lab_read_proc "$script" "$pid")
+    out=$(lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
     while IFS= read -r line; do
         if [[ $line == open\ * ]]; then
@@ -1121,7 +1121,7 @@ lab_fds() {
             # Refused to root without CAP_SYS_PTRACE (in a container) for a
             # program of another uid: the whole list, read under that uid.
             if [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 && -d /proc/$pid ]]; then
-                (_lab_as_program "$(declare -f lab_fds); lab_fds \"\$1\"" "$pid")
+                (lab_as_program "$(declare -f lab_fds); lab_fds \"\$1\"" "$pid")
                 return
             fi
             continue

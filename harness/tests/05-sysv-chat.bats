@@ -109,7 +109,7 @@ semaphore() {
     [[ -n $semid ]] || return 1
     if [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]]; then
         # shellcheck disable=SC2016 # expanded by that bash
-        out=$(_lab_as_program 'ipcs -s -i "$1"' "$semid")
+        out=$(lab_as_program 'ipcs -s -i "$1"' "$semid")
     else
         out=$(ipcs -s -i "$semid" 2>/dev/null)
     fi

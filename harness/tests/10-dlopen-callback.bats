@@ -774,7 +774,7 @@ EOF
 no_randomize() {
     local persona
     # shellcheck disable=SC2016 # expanded by that bash
-    persona=$(_lab_read_proc 'read -r p <"/proc/$1/personality" && echo "$p"' "$1")
+    persona=$(lab_read_proc 'read -r p <"/proc/$1/personality" && echo "$p"' "$1")
     [[ $persona =~ ^[0-9a-fA-F]+$ ]] || return 2
     (((16#$persona & 0x0040000) != 0))
 }
@@ -1091,7 +1091,7 @@ _all_ended() {
     for name in "${WAITING[@]}"; do
         if ! lab_finished "$name"; then
             lab_seconds 5 >"$LAB_RUN/$name.bound"
-            _lab_note_stuck "$name"
+            lab_note_stuck "$name"
             lab_stop "$name"
         fi
     done

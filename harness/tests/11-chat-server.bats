@@ -301,7 +301,7 @@ fdinfo() {
     cat "/proc/$1/fdinfo/$2" 2>/dev/null && return 0
     [[ -n ${LAB_PROGRAM_UID:-} && $EUID -eq 0 ]] || return 1
     # shellcheck disable=SC2016 # expanded by that bash
-    (_lab_as_program 'cat "/proc/$1/fdinfo/$2"' "$1" "$2")
+    (lab_as_program 'cat "/proc/$1/fdinfo/$2"' "$1" "$2")
 }
 
 # ---------------------------------------------------------------------------
