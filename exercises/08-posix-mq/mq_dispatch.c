@@ -137,8 +137,8 @@ int main(int argc, char *argv[])
      *   4. the readiness line of §5;
      *   5. send_jobs(), then report_and_wait() (unless an error or a signal);
      *   6. on EVERY path from here: mq_close(mqd) and mq_unlink(o.name) (§3);
-     *   7. a signal: its line of §7, return 128 + signal; an error: return 1;
-     *      otherwise the last line of §5 and return 0.
+     *   7. an error (step 6 included): return 1; else a signal: its line of
+     *      §7, return 128 + signal; otherwise the last line of §5, return 0.
      */
     (void)argc;
     (void)argv;

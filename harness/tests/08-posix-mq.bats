@@ -435,7 +435,7 @@ expected_jobs() {
 }
 
 # points: 10
-@test "SIGINT while mq_send is blocked on a full queue: the queue is removed, exit 130" {
+@test "SIGINT while mq_send is blocked on a full queue: the queue is removed, exit 130 (1 if it was gone already)" {
     # Traced (every call): what the handler does is looked at once it has ended.
     local pid
     DISPATCH_STRACE=all start_dispatch dispatch -n 12 || return
@@ -464,6 +464,23 @@ expected_jobs() {
     lab_assert_exit term 143 "§7: 128 + 15 after SIGTERM, in mq_send() as well" || return
     lab_assert_stderr_line term "mq_dispatch: SIGTERM received: queue $Q removed" "§7" || return
     lab_assert_no_new_ipc "no message queue left after SIGTERM in mq_send()" "§7 (hint 5)" || return
+
+    # The queue removed by hand while the dispatcher sleeps in mq_send():
+    # its mq_unlink() then fails (ENOENT), and no line may say it removed it.
+    start_dispatch gone -n 12 || return
+    blocked_in_mq gone "mq_dispatch asleep in mq_send() on the full queue" "§4" || return
+    rm -f "/dev/mqueue/${Q#/}"
+    lab_signal gone INT
+    lab_wait_exit gone 5 ||
+        lab_fail "mq_dispatch to end soon after SIGINT" "$(lab_describe gone)" "§7 (hint 5)" \
+            "$(lab_show_output gone)" || return
+    lab_assert_stderr_line gone "mq_dispatch: mq_unlink: No such file or directory" \
+        "§7 and §8: the queue was removed by hand before the SIGINT; report the failed mq_unlink()" || return
+    ! grep -q "received: queue $Q removed" "$LAB_RUN/gone.err" ||
+        lab_fail "no line saying the queue was removed: mq_unlink() failed" \
+            "$(grep "received: queue" "$LAB_RUN/gone.err" | head -n 1)" \
+            "§7: if the removal fails, its failure's line takes the place of the \"removed\" line" || return
+    lab_assert_exit gone 1 "§7 and §8: after a signal, 1 when the queue could not be removed" || return
 
     # SIGINT as the queue is made (strace sends it as mq_open() is entered):
     # the handler is already there, so the queue is removed (§7). No call is

@@ -389,6 +389,10 @@ int main(int argc, char *argv[])
     }
 
     if (stop_signal) {
+        /* The line says the queue was removed: never when it was not (the
+         * failure's own line is out already). */
+        if (rc == -1)
+            return EXIT_SYSERR;
         msg("%s received: queue %s removed", stop_signal == SIGINT ? "SIGINT" : "SIGTERM", o.name);
         return 128 + stop_signal;
     }
