@@ -43,6 +43,9 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    not block completes first.  :when=N counts per process,
 #                    and the dynamic loader's own calls (read() of libc) count
 #                    too.  strace's delays show as "= N (DELAYED)" in the log.
+#                    Given more than once, every rule applies (one -e
+#                    inject= each), and without --strace each one's call is
+#                    traced.
 #   --trace-path P   with --inject or --strace: only the calls that use the
 #                    file P (a path, or a descriptor open on it, such as the
 #                    program's stderr $LAB_RUN/NAME.err) are traced and
@@ -53,7 +56,8 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
     local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
-    local in_pipe=0 valgrind="" strace_calls="" inject="" trace_path="" strace_raw=""
+    local in_pipe=0 valgrind="" strace_calls="" trace_path="" strace_raw=""
+    local -a injects=()
     shift
     while (($#)); do
         case $1 in
@@ -67,7 +71,7 @@ lab_spawn() {
         --valgrind) valgrind=memcheck; shift ;;
         --helgrind) valgrind=helgrind; shift ;;
         --strace) strace_calls=$2; shift 2 ;;
-        --inject) inject=$2; shift 2 ;;
+        --inject) injects+=("$2"); shift 2 ;;
         --trace-path) trace_path=$2; shift 2 ;;
         --strace-raw) strace_raw=$2; shift 2 ;;
         --) shift; break ;;
@@ -79,9 +83,12 @@ lab_spawn() {
 
     local -a cmd=() wrapper=()
     local scale_kind=""
-    if [[ -n $strace_calls || -n $inject ]]; then
-        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-${inject%%:*}}" "$inject" "$trace_path" "$strace_raw")
+    if [[ -n $strace_calls || ${#injects[@]} -gt 0 ]]; then
+        local rule injected=""
+        for rule in "${injects[@]}"; do injected+=${injected:+,}${rule%%:*}; done
+        mapfile -t wrapper < <(lab_strace_command "$name" "${strace_calls:-$injected}" "${injects[0]:-}" "$trace_path" "$strace_raw")
         cmd+=("${wrapper[@]}")
+        for rule in "${injects[@]:1}"; do cmd+=(-e "inject=$rule"); done
         : >"$LAB_RUN/$name.traced"      # lab_pid: the program is strace's child
     fi
     # LAB_VALGRIND=off (make valgrind-factor) runs the same scenario without

@@ -129,6 +129,11 @@ handler_of() {
 # it prints "area free again" (and posts PREFIX-ready back for the next
 # client) or "area not free again" (exit 3).  Then it waits for the end of
 # its standard input, removes its queues and exits.
+# area_writer PREFIX self N: the same with its own pid, then it receives the
+# greeting (prints "handler HPID", or "greeting of N bytes: TEXT" for a
+# greeting that is not "hello " and text alone) and sends N requests "add 1 1" without
+# reading a response (prints "sent N").
+# area_writer --attr QUEUE: prints "mq_maxmsg M, mq_msgsize S" of QUEUE.
 build_area_writer() {
     AREA_WRITER=$BATS_TEST_TMPDIR/area_writer
     "${CC:-cc}" -Wall -Wextra -Werror -o "$AREA_WRITER" -x c - -lrt -pthread <<'EOF' || return
@@ -166,7 +171,19 @@ int main(int argc, char *argv[])
     mqd_t q1, q2;
     int fd, status = 0;
 
-    if (argc != 3)
+    if (argc == 3 && strcmp(argv[1], "--attr") == 0) {
+        struct mq_attr got;
+        mqd_t q = mq_open(argv[2], O_RDONLY);
+
+        if (q == (mqd_t)-1 || mq_getattr(q, &got) == -1) {
+            perror("area_writer: mq_open/mq_getattr");
+            return 1;
+        }
+        printf("mq_maxmsg %ld, mq_msgsize %ld\n", (long)got.mq_maxmsg, (long)got.mq_msgsize);
+        mq_close(q);
+        return 0;
+    }
+    if (argc != 3 && argc != 4)
         return 2;
     snprintf(ready, sizeof ready, "%.200s-ready", argv[1]);
     snprintf(conn, sizeof conn, "%.200s-conn", argv[1]);
@@ -190,7 +207,7 @@ int main(int argc, char *argv[])
         printf("area never free\n");
         status = 3;
     } else {
-        area->client_pid = (pid_t)atol(argv[2]);
+        area->client_pid = strcmp(argv[2], "self") == 0 ? getpid() : (pid_t)atol(argv[2]);
         memcpy(area->req_name, req, sizeof req);
         memcpy(area->resp_name, resp, sizeof resp);
         sem_post(conn_sem);
@@ -200,6 +217,27 @@ int main(int argc, char *argv[])
         } else {
             printf("area free again\n");
             sem_post(ready_sem);
+            if (argc == 4) {
+                char text[256 + 1];
+                struct timespec until;
+                ssize_t n;
+                int sent = 0;
+
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += 5;
+                n = mq_timedreceive(q2, text, 256, NULL, &until);
+                if (n > 0) {
+                    text[n] = '\0';
+                    if (strncmp(text, "hello ", 6) == 0 && strlen(text) == (size_t)n)
+                        printf("handler %s\n", text + 6);
+                    else
+                        printf("greeting of %ld bytes: %s\n", (long)n, text);
+                    fflush(stdout);
+                }
+                while (n > 0 && sent < atoi(argv[3]) && mq_timedsend(q1, "add 1 1", 7, 0, &until) == 0)
+                    sent++;
+                printf("sent %d\n", sent);
+            }
         }
     }
     fflush(stdout);
@@ -296,12 +334,34 @@ EOF
                 "§3: a client writes the area only while it holds PREFIX-ready (sem_timedwait() first): the second one must not overwrite the pid and queue names the first one wrote" \
                 "$(lab_show_output "$name")" || return
     done
+    # Two handlers end while the main process is stopped: their two
+    # SIGCHLDs are one pending signal when it runs again, and its handler
+    # must reap both (waitpid() in a loop).
+    local -a handlers=()
+    for name in first second; do
+        handlers+=("$(handler_of "$name")")
+    done
+    lab_signal server STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T || true
     for name in first second; do
         lab_close_input "$name"
         lab_wait_exit "$name" 5 || true
         lab_assert_exit "$name" 0 "§4: at the end of its input the client disconnects and exits 0" || return
     done
+    lab_wait_until "$(lab_seconds 5)" both_ended "${handlers[@]}" ||
+        lab_fail "the handlers ${handlers[*]} to end once their clients disconnected" \
+            "$(ps -o pid=,stat=,args= -p "${handlers[0]},${handlers[1]}" | tr '\n' ';')" \
+            "§6: after ok bye the handler ends" || return
+    lab_signal server CONT || return
+    lab_wait_no_zombies server 3 \
+        "§6: two handlers ended while the main process was stopped: one SIGCHLD stands for both, so its handler calls waitpid(-1, &status, WNOHANG) until it returns 0 or -1 (hint 4)" ||
+        return
     stop_server server
+}
+
+# both_ended PID PID: neither process runs any more (zombies, or reaped).
+both_ended() {
+    ended "$1" && ended "$2"
 }
 
 # waits_for_greeting PID: blocked in mq_timedreceive() (or mq_receive()).
@@ -352,6 +412,34 @@ waits_for_greeting() {
     queue_exists "$PREFIX-$cpid-req" && queue_exists "$PREFIX-$cpid-resp" ||
         lab_fail "the client's queues $PREFIX-$cpid-req and $PREFIX-$cpid-resp in /dev/mqueue while it is connected" \
             "they are not there" "§3 (the names)" || return
+    local q
+    build_area_writer ||
+        lab_fail "the grader's stand-in client built (cc)" "the build failed" "(a fault of the grader)" || return
+    local q attr
+    for q in req resp; do
+        [[ -z $LAB_MQUEUE_DIR || $(stat -c %a "$LAB_MQUEUE_DIR$PREFIX-$cpid-$q") == 600 ]] ||
+            lab_fail "the queue $PREFIX-$cpid-$q of mode 0600" "mode $(stat -c %a "$LAB_MQUEUE_DIR$PREFIX-$cpid-$q")" \
+                "§3: the client creates its queues with O_CREAT | O_EXCL, mode 0600" || return
+        attr=$("$AREA_WRITER" --attr "$PREFIX-$cpid-$q" 2>&1)
+        [[ $attr == "mq_maxmsg 10, mq_msgsize 256" ]] ||
+            lab_fail "the queue $PREFIX-$cpid-$q with mq_maxmsg 10 and mq_msgsize 256" "$attr" \
+                "§3: the client creates its queues with mq_maxmsg = QUEUE_MAXMSG (10) and mq_msgsize = MESSAGE_MAX (256): pass a struct mq_attr to mq_open()" ||
+            return
+    done
+    local spid
+    spid=$(lab_pid server) || return
+    [[ $(ps -o ppid= -p "$handler" | tr -d ' ') == "$spid" ]] ||
+        lab_fail "HPID in the greeting (hello $handler) the pid of the client's handler, a child of the server (pid $spid)" \
+            "pid $handler is $(ps -o pid=,ppid=,args= -p "$handler" || echo "no process")" \
+            "§4 step 4 and §6: the handler sends hello with its own pid, getpid() after fork()" || return
+    # The handler has closed what it does not need: the area and
+    # PREFIX-ready are no longer mapped in it.
+    local maps
+    maps=$(grep -E "/dev/shm/(${PREFIX#/}|sem\.${PREFIX#/}-ready)( \(deleted\))?$" "/proc/$handler/maps" 2>/dev/null || true)
+    [[ -z $maps ]] ||
+        lab_fail "neither the area nor $PREFIX-ready mapped in the handler (pid $handler)" \
+            "/proc/$handler/maps still shows them:" \
+            "§6: a handler closes what it does not need: munmap() the area, sem_close() PREFIX-ready" "$maps" || return
     lab_input client "add 20 22"
     lab_wait_output client '^ok 42$' 5 ||
         lab_fail "the response \"ok 42\"" "$(lab_describe client)" "§5" "$(lab_show_output client out)" || return
@@ -377,7 +465,24 @@ waits_for_greeting() {
         lab_fail "the handler of a client whose input ended to end by the client's disconnect" \
             "it found its client dead (\"client $after_pid is gone\"): the client ended without a word" \
             "§4 step 5: at the end of its input the client sends disconnect itself and waits for ok bye" || return
-    stop_server server
+    stop_server server || return
+
+    # The client removes its queues itself on a normal end too: strace
+    # makes every mq_unlink() of this second server's handlers fail with
+    # ENOENT, as if the client had been first.
+    PREFIX=$(lab_name srv2)
+    start_server server2 --inject mq_unlink:error=ENOENT || return
+    client_run own "add 1 1"
+    assert_replies own "the response to add 1 1" "§5" "ok 2" || return
+    lab_assert_exit own 0 "§4" || return
+    local own_pid
+    own_pid=$(lab_pid own) || return
+    queues_gone "$own_pid" ||
+        lab_fail "no queue $PREFIX-$own_pid-req or $PREFIX-$own_pid-resp once the client has ended (the grader made its handler's mq_unlink() fail)" \
+            "they are still in /dev/mqueue" \
+            "§4 step 6: on every way out, a normal end too, the client unlinks its queues (ENOENT is normal: its handler may have been first)" ||
+        return
+    stop_server server2
 }
 
 # points: 10
@@ -401,6 +506,28 @@ waits_for_greeting() {
     ! lab_finished server ||
         lab_fail "the server still running after its client was killed" "$(lab_describe server)" \
             "§6: a dead client ends its handler only" "$(lab_show_output server)" || return
+
+    # A client that stops reading, then dies: the grader's stand-in sends 11
+    # requests and reads no response, so that its handler waits to send the
+    # 11th (the response queue holds 10); then it is killed.
+    build_area_writer ||
+        lab_fail "the grader's stand-in client built (cc)" "the build failed" "(a fault of the grader)" || return
+    lab_spawn deaf --in-pipe -- "$AREA_WRITER" "$PREFIX" self 11 || return
+    lab_wait_output deaf '^sent 11$' 8 ||
+        lab_fail "the grader's stand-in client greeted (hello HPID) and its 11 requests taken" "$(lab_describe deaf)" \
+            "§6: a handler greets its client, then receives and answers each request" "$(lab_show_output deaf)" || return
+    local deaf_handler
+    deaf_handler=$(sed -nE 's/^handler ([0-9]+)$/\1/p' "$LAB_RUN/deaf.out")
+    [[ -n $deaf_handler ]] ||
+        lab_fail "the greeting \"hello HPID\", its text alone (no '\\0', no newline), to the grader's stand-in client" \
+            "$(grep -m1 '^greeting' "$LAB_RUN/deaf.out" || echo "no greeting")" \
+            "§4 step 4 and §5: a message is the text alone, its length the message's length" || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in "$deaf_handler" '*wq_sleep*' 242 || true
+    lab_signal deaf KILL || return
+    lab_wait_exit deaf 5 || true
+    assert_handler_gone "$deaf_handler" 3 \
+        "§6: the handler sends with mq_timedsend() and a deadline 1 second ahead, and on each ETIMEDOUT asks kill(clientpid, 0): a client that stopped reading, then died, does not hold it for ever" ||
+        return
     client_run after "add 2 2"
     assert_replies after "a new client served after the killed one" "§6" "ok 4" || return
     stop_server server
@@ -443,6 +570,24 @@ waits_for_greeting() {
             "$PREFIX-$term_pid-req and -resp are still in /dev/mqueue" \
             "§4 step 6: on every way out, SIGTERM included, the client closes and unlinks its queues" || return
     lab_signal_pid "$term_handler" CONT "the stopped handler" "§4" || return
+
+    # The same while the client waits to send: its handler stopped, the
+    # grader fills the request queue (10 messages), the client's next
+    # request cannot go in; then the handler is killed.
+    spawn_connected full || return
+    local full_handler=$HANDLER full_pid=$CPID
+    lab_signal_pid "$full_handler" STOP "the client's handler" "§4" || return
+    lab_run fill -- "$LAB_TOOLS/mq_sender" "$PREFIX-$full_pid-req" x x x x x x x x x x
+    lab_assert_exit fill 0 "the grader's mq_sender filling the request queue (a grader fault if it fails)" || return
+    lab_input full "add 3 3"
+    lab_signal_pid "$full_handler" KILL "the client's handler" "§4" || return
+    lab_wait_exit full 5 ||
+        lab_fail "posix_client, waiting to send to a full request queue, to notice within a few seconds that its handler is gone, and end" \
+            "$(lab_describe full)" \
+            "§4 step 5: while it waits to send too: mq_timedsend() with a deadline LIVENESS_SECONDS ahead, then kill(HPID, 0)" \
+            "$(lab_show_output full)" || return
+    lab_assert_stderr_line full "posix_client: the server has gone away" "§4 step 5" || return
+    lab_assert_exit full 1 "§4: exit 1 once the server has gone away" || return
     stop_server server
 }
 
@@ -478,6 +623,17 @@ waits_for_greeting() {
         fi
         return
     fi
+    # Step 1 comes before step 2: while the main process waits for the
+    # stopped handler, the names are gone already.
+    local f left=()
+    for f in "/dev/shm/${PREFIX#/}" "/dev/shm/sem.${PREFIX#/}-ready" "/dev/shm/sem.${PREFIX#/}-conn"; do
+        [[ -e $f ]] && left+=("$f")
+    done
+    ((${#left[@]} == 0)) ||
+        lab_fail "the server's three names unlinked before it stops its handlers (it waits for one of them)" \
+            "still there: ${left[*]}" \
+            "§7 step 1: unlink PREFIX, PREFIX-ready and PREFIX-conn first (new clients then fail at once), then step 2: SIGTERM to every handler and wait" ||
+        return
     lab_signal_pid "$held_handler" CONT "the stopped handler" "§7" || return
     lab_wait_exit server 5 ||
         lab_fail "posix_server to exit soon once its last handler could end" "$(lab_describe server)" \
@@ -503,11 +659,20 @@ waits_for_greeting() {
     # handler (its SIGCHLD comes later): strace holds each process of this
     # second server HOLD s as it exits, so the killer's handler has not
     # ended yet when the main process, woken up by the post, says it stops.
+    # And the byte comes before the post: strace also holds each write()
+    # PAUSE s as it starts, the byte's too, so that a handler that posted
+    # first would wake the main process up to an empty pipe (EAGAIN), and
+    # only its end would wake it up again.
     PREFIX=$(lab_name srv2)
-    local hold
+    local hold pause
     hold=$(lab_seconds 3)
-    start_server server2 --inject "exit_group:delay_enter=$(awk -v s="$hold" 'BEGIN { printf "%d", s * 1000000 }')" ||
-        return
+    pause=$(lab_seconds 0.5)
+    lab_start_server server2 '^posix_server: ready' \
+        "the line \"posix_server: ready: shared memory $PREFIX, ...\" on stderr once its objects exist" \
+        "§3 and §6 (readiness)" --strace exit_group,write,mq_open \
+        --inject "exit_group:delay_enter=$(awk -v s="$hold" 'BEGIN { printf "%d", s * 1000000 }')" \
+        --inject "write:delay_enter=$(awk -v s="$pause" 'BEGIN { printf "%d", s * 1000000 }')" \
+        -- "$SERVER" -n "$PREFIX" || return
     client_run killer2 "kill_server"
     assert_replies killer2 "the response to kill_server" "§5" "ok server stopping" || return
     killer_handler=$(handler_of killer2)
@@ -517,10 +682,39 @@ waits_for_greeting() {
     not_ended "$killer_handler" ||
         lab_fail "the main process to stop as soon as the killer's handler has written its byte and posted $PREFIX-conn (that handler was held $hold s as it exited)" \
             "it said it stops only once that handler had ended: the handler's end (SIGCHLD), not a post, woke it up" \
-            "§7: the handler writes one byte into the pipe, then posts PREFIX-conn, so that the main process wakes up from sem_wait() and finds the byte" ||
+            "§7: the handler writes one byte into the pipe, then posts PREFIX-conn, so that the main process wakes up from sem_wait() and finds the byte (posted before the byte is written, the post finds the pipe empty)" ||
         return
     lab_wait_exit server2 10 || true
-    lab_assert_exit server2 0 "§7: after kill_server the server exits 0"
+    lab_assert_exit server2 0 "§7: after kill_server the server exits 0" || return
+    check_server2_trace
+}
+
+# check_server2_trace: what strace saw of server2 (the main process and the
+# killer's handler): no more write() calls than lines on stderr (a line is
+# never written in pieces), each one starting with
+# "posix_server: "; the handler's queues opened request O_RDONLY, response
+# O_WRONLY; every exit with status 0.
+check_server2_trace() {
+    local log=$LAB_LOGS/server2.strace writes lines bad
+    writes=$(grep -cE '^[0-9]+ +write\(2, ' "$log")
+    lines=$(wc -l <"$LAB_RUN/server2.err")
+    ((writes <= lines)) ||
+        lab_fail "each line of the server on stderr written with one write() ($lines lines)" \
+            "$writes write() calls on descriptor 2:" \
+            "§6: every line is written with one write(): the main process and the handlers share stderr, and lines written in pieces mix" \
+            "$(grep -E '^[0-9]+ +write\(2, ' "$log" | head -n 8)" || return
+    bad=$(grep -E '^[0-9]+ +write\(2, ' "$log" | grep -vE '^[0-9]+ +write\(2, "posix_server: ' | head -n 4)
+    [[ -z $bad ]] ||
+        lab_fail "every write() of the server on stderr to start with \"posix_server: \"" "$bad" "§6" || return
+    grep -qE '^[0-9]+ +mq_open\("[^"]*-req", O_RDONLY[|,)]' "$log" &&
+        grep -qE '^[0-9]+ +mq_open\("[^"]*-resp", O_WRONLY[|,)]' "$log" ||
+        lab_fail "the killer's handler to open its request queue O_RDONLY and its response queue O_WRONLY" \
+            "$(grep -E '^[0-9]+ +mq_open\(' "$log" | head -n 4)" \
+            "§6: a handler opens the client's queues, request: O_RDONLY, response: O_WRONLY" || return
+    bad=$(grep -E '^[0-9]+ +exit_group\(' "$log" | grep -vE '^[0-9]+ +exit_group\(0[) ]' | head -n 4)
+    [[ -z $bad ]] ||
+        lab_fail "every process of the server (the main process, the killer's handler) to exit with status 0" "$bad" \
+            "§6: a handler exits with status 0 (1 only after an error); §7: after kill_server the server exits 0"
 }
 
 # not_ended PID: the process still exists and has not ended (no zombie).
@@ -545,7 +739,16 @@ ended() {
     gone "$handler" ||
         lab_fail "the handler (pid $handler) stopped and reaped before the server exits" "it still runs" \
             "§7: SIGTERM to every handler, then waitpid() for each" || return
-    lab_assert_no_new_ipc "no shared memory, semaphore or queue after SIGTERM" "§7 (hint 6)"
+    lab_assert_no_new_ipc "no shared memory, semaphore or queue after SIGTERM" "§7 (hint 6)" || return
+    # The idle client finds its handler gone at its next request.
+    lab_input idle "add 1 1"
+    lab_wait_exit idle 5 ||
+        lab_fail "the idle client, its server stopped, to find its handler gone at its next request, and end" \
+            "$(lab_describe idle)" \
+            "§4 step 5 and §7: a client still connected when the server stopped finds its handler gone (kill(HPID, 0) once a second)" \
+            "$(lab_show_output idle)" || return
+    lab_assert_stderr_line idle "posix_client: the server has gone away" "§4 step 5" || return
+    lab_assert_exit idle 1 "§4: exit 1 once the server has gone away"
 }
 
 # points: 10
@@ -556,6 +759,13 @@ ended() {
     lab_assert_exit none 1 "§4: no server: exit 1" || return
     lab_assert_stderr_line none "posix_client: no server for $PREFIX: $PREFIX-ready does not exist" \
         "§4 step 1: NAME is the first object missing, PREFIX-ready opened first" || return
+    # The default PREFIX, without touching the objects of that name (every
+    # user's): strace makes the client's open of /dev/shm/sem.ipclab-srv-ready
+    # fail with ENOENT, as if no server ran.
+    lab_run default --wait 3 --inject openat:error=ENOENT --trace-path /dev/shm/sem.ipclab-srv-ready -- "$CLIENT"
+    lab_assert_exit default 1 "§2 and §4: without -n the PREFIX is /ipclab-srv; no server: exit 1" || return
+    lab_assert_stderr_line default "posix_client: no server for /ipclab-srv: /ipclab-srv-ready does not exist" \
+        "§2: without -n the PREFIX is /ipclab-srv (DEFAULT_PREFIX in posix_lab.h)" || return
     lab_assert_no_new_ipc "no object created by a client that found no server" \
         "§4: open the server's objects before creating your queues, never with O_CREAT" || return
 
@@ -569,6 +779,22 @@ ended() {
     # second one waits for the area, which nobody gives back.
     lab_run stuck --wait 6 --in /dev/null -- "$CLIENT" -n "$PREFIX" -t 1
     lab_run stuck2 --wait 6 --in /dev/null -- "$CLIENT" -n "$PREFIX" -t 1
+    # Without -t the bound is 10 s: a third client waits for the area,
+    # which nobody gives back, with a deadline that strace shows.
+    local start deadline
+    start=$(date +%s)
+    lab_spawn bound --strace futex,mq_timedreceive -- "$CLIENT" -n "$PREFIX" || return
+    lab_wait_until "$(lab_seconds 5)" timed_wait_seen "$LAB_LOGS/bound.strace" || true
+    deadline=$(grep -soE 'tv_sec=[0-9]+' "$LAB_LOGS/bound.strace" | head -n 1 | cut -d= -f2)
+    lab_signal bound TERM || return
+    lab_wait_exit bound 5 || true
+    local seen="no wait with a deadline seen by strace"
+    if [[ -n $deadline ]]; then
+        seen="a deadline $((deadline - start)) s after its start"
+    fi
+    [[ -n $deadline ]] && ((deadline - start >= 10 && deadline - start <= 10 + $(lab_seconds 3 | cut -d. -f1))) ||
+        lab_fail "posix_client without -t to wait for the area with a deadline 10 s ahead (the default SECONDS)" "$seen" \
+            "§2: the default SECONDS is 10; §4 step 3: sem_timedwait() with a deadline SECONDS from now" || return
     lab_signal server CONT
     local name
     for name in stuck stuck2; do
@@ -581,13 +807,22 @@ ended() {
     stop_server server
 }
 
+# timed_wait_seen LOG: strace's LOG shows a call with a deadline (tv_sec=).
+timed_wait_seen() {
+    [[ -s $1 ]] && grep -qE 'tv_sec=[0-9]+' "$1"
+}
+
 # points: 5
 @test "objects that exist already (another server, a killed server's semaphore): the server refuses to start, exit 1" {
-    start_server server || return
+    # strace holds the server's open of /dev/shm/PREFIX 1 s: a readiness
+    # line written before the objects exist comes before the files.
+    start_server server --inject "openat:delay_enter=$(awk -v s="$(lab_seconds 1)" 'BEGIN { printf "%d", s * 1000000 }')" \
+        --trace-path "/dev/shm/${PREFIX#/}" || return
     local f
     for f in "/dev/shm/${PREFIX#/}" "/dev/shm/sem.${PREFIX#/}-ready" "/dev/shm/sem.${PREFIX#/}-conn"; do
         [[ -e $f ]] ||
-            lab_fail "$f while the server runs" "no such file" "§3 (the names; in /dev/shm a semaphore /NAME is sem.NAME)" ||
+            lab_fail "$f once the server has written its readiness line" "no such file" \
+                "§3 (the names; in /dev/shm a semaphore /NAME is sem.NAME) and §6 (the readiness line only once the objects exist)" ||
             return
         [[ $(stat -c %a "$f") == 600 ]] ||
             lab_fail "$f of mode 0600" "mode $(stat -c %a "$f")" "§3: O_CREAT | O_EXCL, mode 0600" || return
@@ -620,7 +855,19 @@ ended() {
     rm -f -- "$stale"
     ((refused == 0)) || return
     lab_assert_no_new_ipc "nothing of the refused server left: it removes what it made itself" \
-        "§3 and §8: the objects it created before it found $stale are its own: unlink them before exit 1"
+        "§3 and §8: the objects it created before it found $stale are its own: unlink them before exit 1" || return
+
+    # A failed call once the area exists: strace makes the mmap() of
+    # /dev/shm/PREFIX fail with ENOMEM.
+    lab_run nomem --wait 3 --inject mmap:error=ENOMEM --trace-path "/dev/shm/${PREFIX#/}" -- "$SERVER" -n "$PREFIX"
+    lab_assert_finished nomem "posix_server to give up at once when the mmap() of its area fails (the grader made it fail with ENOMEM)" \
+        "§8: every call is checked" || return
+    lab_assert_exit nomem 1 "§8: a failed call: exit 1" || return
+    grep -qE '^posix_server: mmap[^:]*: Cannot allocate memory$' "$LAB_RUN/nomem.err" ||
+        lab_fail "the line \"posix_server: mmap: Cannot allocate memory\" on stderr" "none" \
+            "§8: a failure is reported as posix_server: CALL: strerror text" "$(lab_show_output nomem)" || return
+    lab_assert_no_new_ipc "nothing left of a server whose mmap() failed: it removes the shared memory it created" \
+        "§8: once its objects exist, a server that fails removes them all the same (only SIGKILL leaves them)"
 }
 
 # check_refused_restart STALE: the server "restart" found the file STALE of
@@ -711,7 +958,9 @@ assert_usage() {
 @test "bad arguments: a usage message on stderr and exit status 2" {
     local long
     long=/$(printf 'a%.0s' {1..200})
-    local -a bad=("-x" "extra" "-n" "-n noslash" "-n /two/slashes" "-n /" "-n $long")
+    # The operand comes after a PREFIX of this test's own: a server that
+    # ignored it would otherwise start on the default names, every user's.
+    local -a bad=("-x" "-n $PREFIX extra" "-n" "-n noslash" "-n /two/slashes" "-n /" "-n $long")
     local i name
     local -a args
     for i in "${!bad[@]}"; do
