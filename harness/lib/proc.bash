@@ -191,8 +191,8 @@ lab_pid() {
     if [[ -e $LAB_RUN/$name.traced ]]; then
         # The program is strace's child: pgrep finds it while strace runs.
         # Once strace has ended, its log tells: each line starts with the
-        # pid that made the call, and the program's own calls come first
-        # (unless it forks before its first traced call).
+        # pid that made the call, and the first is the program's own
+        # execve() (lab_strace_command always traces it).
         local child=""
         _lab_traced_child() {
             pgrep -P "$pid" | head -n 1 | grep . && return 0

@@ -14,17 +14,23 @@
 # use that file: strace neither logs nor injects the calls it filters out;
 # RAW (lab_spawn --strace-raw) lists calls whose arguments are logged as
 # numbers, in hex (read(0, 0x7f3a2c001000, 0x10000) = 0x10000: where the
-# bytes go, not what they are).
+# bytes go, not what they are).  execve is always traced: the log's first
+# line is then the program's own exec, whose pid is the program's (a log of
+# wait4 and exit_group alone may start with a child's exit, when the parent
+# is slower to reach its wait).
 lab_strace_command() {
-    printf '%s\n' strace -f -qq -s 96 -o "$LAB_LOGS/$1.strace" -e "trace=$2"
+    local calls=$2
+    [[ $calls == all || ,$calls, == *,execve,* ]] || calls+=,execve
+    printf '%s\n' strace -f -qq -s 96 -o "$LAB_LOGS/$1.strace" -e "trace=$calls"
     [[ -z ${3:-} ]] || printf '%s\n' -e "inject=$3"
     [[ -z ${4:-} ]] || printf '%s\n' -P "$4"
     [[ -z ${5:-} ]] || printf '%s\n' -e "raw=$5"
 }
 
-# lab_syscalls NAME: the names of the calls that were made (sorted, once).
+# lab_syscalls NAME: the names of the calls that were made (sorted, once),
+# but execve, which lab_strace_command traces in every log.
 lab_syscalls() {
-    sed -nE 's/^([0-9]+ +)?([a-z_0-9]+)\(.*/\2/p' "$LAB_LOGS/$1.strace" 2>/dev/null | sort -u
+    sed -nE 's/^([0-9]+ +)?([a-z_0-9]+)\(.*/\2/p' "$LAB_LOGS/$1.strace" 2>/dev/null | grep -vx execve | sort -u
 }
 
 # lab_strace_grep NAME REGEX: the recorded calls that match REGEX.

@@ -144,6 +144,8 @@ assert_relay_ended() {
         "§7: report a failed call as pipe_relay: CALL: strerror(errno) (stdin was a directory)" || return
     lab_assert_stderr_line dir "pipe_relay: relayed 0 lines, 0 bytes" \
         "§7: the parent still closes its write end, so the child sees EOF and reports" || return
+    # The log's first line is the program's own execve() (always traced),
+    # not whichever process reached wait4() or exit_group() first.
     local parent
     parent=$(awk '{ print $1; exit }' "$LAB_LOGS/dir.strace")
     awk -v p="$parent" '$1 == p && $2 ~ /^(wait4|waitid)\(/ && !/= -1/ { found = 1 } END { exit !found }' \
