@@ -1104,6 +1104,24 @@ lab_blocked_in() {
     lab_proc_state "$pid" S && [[ $nr == "$want" ]]
 }
 
+# lab_held_in_syscall PID NR: a thread of PID is held by strace on its way
+# into system call NR (x86-64 numbers, as for lab_blocked_in: semctl 66):
+# a "SYSCALL:delay_enter=US" injection (lab_spawn --inject) keeps it there,
+# in a tracing stop, the call not made yet.  The window a test holds open
+# to act in before the call is made.  Returns 2 once PID is gone.
+lab_held_in_syscall() {
+    local pid=$1 want=$2 state nr
+    [[ -d /proc/$pid ]] || return 2
+    while read -r state nr; do
+        [[ $state == t && $nr == "$want" ]] && return 0
+    done < <(
+        # shellcheck disable=SC2016 # expanded by that bash
+        lab_read_proc 'for t in /proc/$1/task/[0-9]*; do
+            read -r s <"$t/stat" && s=${s##*) } && read -r n _ <"$t/syscall" && echo "${s%% *} $n"
+        done' "$pid")
+    return 1
+}
+
 # lab_blocked_in_sem_wait PID: waits in sem_wait() (a futex wait), on a
 # POSIX semaphore or anything else built on a futex.
 lab_blocked_in_sem_wait() {

@@ -214,7 +214,7 @@ one_write_per_message() {
 }
 
 # points: 5
-@test "the server keeps serving when clients come and go" {
+@test "the server keeps serving when clients come and go, each message printed in the order it was written" {
     start_server server || return
     local i
     for i in 1 2 3; do
@@ -227,6 +227,29 @@ one_write_per_message() {
                 "§3: when the last client closes the FIFO, read() returns 0 unless the server holds a write end itself (hint 2)" \
                 "$(lab_show_output server out)" "$(lab_show_output server)" || return
     done
+    # Then, the server stopped, the grader writes six messages of three
+    # clients, theirs interleaved (as [PID] text, one write() each): one
+    # read() gets them all, and they come out as they went in, neither
+    # grouped by client nor in any other order.
+    for i in 1 2 3; do
+        printf '[%s] client number %s\n' "$(lab_pid "client$i")" "$i"
+    done >"$BATS_TEST_TMPDIR/expected"
+    # The writer is a spawned process, bounded like the programs: a FIFO
+    # that no one reads must not block the grader's own open().
+    local -a messages=('[101] one' '[202] two' '[101] three' '[303] four' '[202] five' '[101] six')
+    pause_server server || return
+    lab_spawn writer -- bash -c 'exec 3>"$1" && shift && for m; do printf "%s\n" "$m" >&3 || exit; done' _ "$FIFO" "${messages[@]}"
+    lab_wait_exit writer 5 ||
+        lab_fail "the grader's writer to put six messages into the FIFO while the server is stopped" \
+            "$(lab_describe writer)" "§3: the server keeps the FIFO open for reading all the time it runs" || return
+    lab_assert_exit writer 0 "§3: the FIFO is there, open for reading, while the server runs" || return
+    printf '%s\n' "${messages[@]}" >>"$BATS_TEST_TMPDIR/expected"
+    resume_server server || return
+    lab_wait_output server '^\[101\] six$' 5 || true
+    lab_assert_same_output server "$BATS_TEST_TMPDIR/expected" \
+        "the three clients' lines, then six messages of three writers in the order they were written into the FIFO (one read() holding them all)" \
+        "§5: messages from one client come out in the order it sent them, and messages of different clients in the order they were written into the FIFO" ||
+        return
     stop_server server TERM
 }
 

@@ -383,7 +383,7 @@ peer_says() {
         "§4: only a line longer than MSG_MAX goes in pieces, and only a line that is exactly quit is a quit"
 }
 
-# points: 10
+# points: 5
 @test "a side killed with SIGKILL: the survivor prints its last line, says so, exits 1 and removes the objects" {
     side a a --in-pipe
     side b b --in-pipe
@@ -404,6 +404,38 @@ peer_says() {
         "§8: a message the peer sent before it died is still read and printed first" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left once the survivor has exited" \
         "§8 and §9: the survivor removes everything (IPC_RMID), since the dead peer never will"
+}
+
+# points: 5
+@test "a message given just before the peer was killed is still printed (the survivor held by strace on its way to read ALIVE)" {
+    # Each semctl() of b is held by strace for 3 s before it is made.  The
+    # grader waits until b's reader, its wait timed out, is held on its way
+    # to read a's ALIVE (§8: semctl GETVAL); then a sends its last line and
+    # is killed.  When the GETVAL is made, a is dead (0) and its line is in
+    # the slot (FULL_AB is 1), not taken yet: only the last try that §8 asks
+    # for prints it.
+    local hold pid
+    hold=$(lab_seconds 3)
+    side a a --in-pipe
+    side b b --in-pipe --inject "semctl:delay_enter=$(awk -v s="$hold" 'BEGIN { printf "%d", s * 1000000 }')"
+    connected a || return
+    connected b || return
+    pid=$(lab_pid b) || return
+    lab_wait_until "$(lab_seconds 10)" lab_held_in_syscall "$pid" 66 ||
+        lab_fail "b's reader, its 100 ms wait timed out, on its way into semctl() to read a's ALIVE (held there by strace)" \
+            "$(lab_describe b)" \
+            "§8: every wait on a semaphore uses semtimedop() with a timeout of 100 ms; when it times out, the thread reads the peer's ALIVE (semctl GETVAL)" \
+            "$(lab_show_output b)" || return
+    lab_input a "given before the end" || return
+    lab_wait_until "$(lab_seconds 5)" semaphore_is 1 value 1 || true
+    lab_signal a KILL
+    lab_wait_exit a 5 || true
+    # 5 s, and two held semctl() calls: the GETVAL and the IPC_RMID.
+    ended b 1 11 "§8: a peer killed by SIGKILL cannot say goodbye; its ALIVE semaphore, taken with SEM_UNDO, falls to 0 (hint 5)" ||
+        return
+    lab_assert_same_output b <(echo "peer: given before the end") \
+        "the line a gave (FULL_AB raised) just before it was killed, though b saw a's ALIVE at 0 before it took it" \
+        "§8: a message the peer sent before it died is still read and printed first: when ALIVE reads 0, take FULL once more with IPC_NOWAIT before you say \"peer vanished\""
 }
 
 # points: 5
