@@ -507,6 +507,17 @@ ended_or_stopped() {
             lab_fail "no file $missing after shm_$prog -p $missing" "shm_$prog created it" \
                 "§2: PATH must exist; the programs never create it" || return
     done
+
+    # Without -p: the default PATH.  strace makes every call on
+    # /tmp/ipclab-shm fail with ENOENT, as if it did not exist: nothing
+    # there is touched, whoever else uses it.
+    local default=/tmp/ipclab-shm
+    for prog in server client; do
+        lab_run "default-$prog" --inject '%file:error=ENOENT' --trace-path "$default" -- "$LAB_BIN/shm_$prog"
+        lab_assert_exit "default-$prog" 1 "§7: shm_$prog with a PATH that does not exist exits 1" || return
+        lab_assert_stderr_line "default-$prog" "shm_$prog: ftok: $default: No such file or directory" \
+            "§2: without -p, PATH is $default (strace made every call on it fail with ENOENT)" || return
+    done
 }
 
 # points: 5

@@ -385,7 +385,17 @@ sender_request() {
     lab_assert_exit noqueue 1 "§4: a key without a queue: no server" || return
     lab_assert_stderr_line noqueue "msgq_client: no server: no queue for $KEYPATH" "§4 (msgget fails with ENOENT)" ||
         return
-    lab_assert_no_new_ipc "no queue created by a client" "§4: no IPC_CREAT in the client (hint 1)"
+    lab_assert_no_new_ipc "no queue created by a client" "§4: no IPC_CREAT in the client (hint 1)" || return
+
+    # Without -k: the default KEYPATH.  strace makes every call on
+    # /tmp/ipclab-msgq fail with ENOENT, as if it did not exist: nothing
+    # there is touched, whoever else uses it.
+    local default=/tmp/ipclab-msgq
+    lab_run dflt --inject '%file:error=ENOENT' --trace-path "$default" -- "$CLIENT" add 1 2
+    lab_assert_finished dflt "msgq_client without -k to give up at once, its KEYPATH missing" "§2 and §4" || return
+    lab_assert_exit dflt 1 "§4: no KEYPATH, no server" || return
+    lab_assert_stderr_line dflt "msgq_client: no server: $default does not exist" \
+        "§2: without -k, KEYPATH is $default (strace made every call on it fail with ENOENT)"
 }
 
 # points: 5
@@ -488,7 +498,27 @@ sender_request() {
     [[ $perms == 600 ]] ||
         lab_fail "the queue $MSQID with mode 0600" "mode 0$perms (/proc/sysvipc/msg, ipcs -q)" \
             "§3: msgget(key, IPC_CREAT | IPC_EXCL | 0600)" || return
-    stop_server server TERM
+    stop_server server TERM || return
+
+    # Without -k: the default KEYPATH.  strace makes every call on
+    # /tmp/ipclab-msgq fail with ENOENT, its creation too: the server must
+    # try that path (strace's log of the calls on it), fail, and exit 1,
+    # nothing there touched, whoever else uses it.
+    local default=/tmp/ipclab-msgq
+    lab_spawn dflt --inject '%file:error=ENOENT' --trace-path "$default" -- "$SERVER"
+    lab_wait_output dflt '^msgq_server: ' 5 err || true
+    # A server ready elsewhere is stopped at once.
+    if grep -q '^msgq_server: queue [0-9]* ready for ' "$LAB_RUN/dflt.err"; then
+        lab_stop dflt
+    else
+        lab_wait_exit dflt 2 || true
+    fi
+    lab_strace_grep dflt "\"$default\"" >/dev/null ||
+        lab_fail "msgq_server without -k to look for its KEYPATH at $default (ftok, then open to create it)" \
+            "no call on $default in strace's log" \
+            "§2: without -k, KEYPATH is $default" "$(lab_show_output dflt)" || return
+    lab_assert_exit dflt 1 "§3 and §7: KEYPATH can be neither found nor created (strace made every call on it fail): an error, exit 1" || return
+    lab_assert_no_new_ipc "no queue made by a server that could not make its key" "§3: the key first, then the queue"
 }
 
 # points: 5
