@@ -251,6 +251,24 @@ first_call() {
             "$(shm_describe "$shmid"), not marked" \
             "§3: shmctl(IPC_RMID) right after shmat(), before fork(): the kernel destroys it when the last process detaches" ||
         return
+    # No cleanup on signals (§3): SIGINT and SIGTERM keep their default
+    # action in both processes, neither caught nor ignored (SigCgt and SigIgn
+    # of /proc/PID/status: bit N-1 for signal N; the last 4 hex digits hold
+    # signals 1 to 16).
+    local who p caught
+    for p in "$pid" $(lab_descendants fork); do
+        who="shm_fork's child (pid $p)"
+        [[ $p == "$pid" ]] && who="shm_fork (pid $p)"
+        caught=$(awk '$1 == "SigCgt:" || $1 == "SigIgn:" {
+                m = 0; for (i = length($2) - 3; i <= length($2); i++) m = m * 16 + index("0123456789abcdef", substr($2, i, 1)) - 1
+                for (sig = 2; sig <= 15; sig += 13) if (int(m / 2 ^ (sig - 1)) % 2) print $1, (sig == 2 ? "SIGINT" : "SIGTERM")
+            }' "/proc/$p/status" 2>/dev/null)
+        [[ -z $caught ]] ||
+            lab_fail "SIGINT and SIGTERM at their default action in $who" \
+                "$(tr '\n' ' ' <<<"$caught")(/proc/$p/status: SigCgt = caught by a handler, SigIgn = ignored)" \
+                "§3: no cleanup on signals is needed, and none is done: SIGINT and SIGTERM keep their default action in shm_fork" ||
+            return
+    done
     lab_signal fork KILL
     lab_stop fork
     assert_segment_gone "$shmid" "no segment left once shm_fork and its child are killed with SIGKILL" \
