@@ -133,6 +133,11 @@ handler_of() {
 # greeting (prints "handler HPID", or "greeting of N bytes: TEXT" for a
 # greeting that is not "hello " and text alone) and sends N requests "add 1 1" without
 # reading a response (prints "sent N").
+# area_writer PREFIX none: the same, but it writes nothing into the area
+# (what the server finds there is what the last client left, or nothing).
+# area_writer PREFIX noslash (or noterm): the same with its own pid, but
+# the request queue's name in the area does not start with '/' (or is '/'
+# and 255 bytes with no '\0').
 # area_writer --attr QUEUE: prints "mq_maxmsg M, mq_msgsize S" of QUEUE.
 build_area_writer() {
     AREA_WRITER=$BATS_TEST_TMPDIR/area_writer
@@ -207,9 +212,16 @@ int main(int argc, char *argv[])
         printf("area never free\n");
         status = 3;
     } else {
-        area->client_pid = strcmp(argv[2], "self") == 0 ? getpid() : (pid_t)atol(argv[2]);
-        memcpy(area->req_name, req, sizeof req);
-        memcpy(area->resp_name, resp, sizeof resp);
+        if (strcmp(argv[2], "none") != 0) {
+            area->client_pid = strcmp(argv[2], "self") == 0 || strcmp(argv[2], "noslash") == 0 ||
+                    strcmp(argv[2], "noterm") == 0 ? getpid() : (pid_t)atol(argv[2]);
+            memcpy(area->req_name, req, sizeof req);
+            memcpy(area->resp_name, resp, sizeof resp);
+            if (strcmp(argv[2], "noslash") == 0)        /* "NAME-area-req", no '/' */
+                memmove(area->req_name, req + 1, strlen(req));
+            if (strcmp(argv[2], "noterm") == 0)         /* '/', then 255 bytes, no '\0' */
+                memset(area->req_name + 1, 'x', sizeof area->req_name - 1);
+        }
         sem_post(conn_sem);
         if (timed_wait(ready_sem) == -1) {
             printf("area not free again\n");
@@ -290,8 +302,9 @@ EOF
 }
 
 # points: 5
-@test "5 clients x 100 add requests at once: every answer is correct" {
-    start_server server || return
+@test "5 clients x 100 add requests at once, then 32 clients connected at once: every answer is correct" {
+    # 32 handlers at once at the end: more processes than the usual budget.
+    start_server server --max-procs 48 --limit 120 || return
     local k
     for k in 1 2 3 4 5; do
         lab_spawn "client$k" --in "$BATS_FILE_TMPDIR/client$k.txt" -- "$CLIENT" -n "$PREFIX"
@@ -356,7 +369,82 @@ EOF
     lab_wait_no_zombies server 3 \
         "§6: two handlers ended while the main process was stopped: one SIGCHLD stands for both, so its handler calls waitpid(-1, &status, WNOHANG) until it returns 0 or -1 (hint 4)" ||
         return
+    many_clients server || return
     stop_server server
+}
+
+# many_clients SERVER: 32 clients (no -t: 10 s) connected at once, each
+# greeted by a handler of its own (a child of the server); a 33rd client
+# (-t 1) is either served too or, over the server's cap, gets no greeting
+# and says that no server answered; then, once one of the 32 has gone, the
+# next client is served. Every client disconnects at the end of its input,
+# exit 0.
+many_clients() {
+    local server=$1 spid k name hpid children
+    local -A owner=()
+    spid=$(lab_pid "$server") || return
+    for k in {1..32}; do
+        lab_spawn "many$k" --in-pipe -- "$CLIENT" -n "$PREFIX" || return
+    done
+    if ! lab_wait_until "$(lab_seconds 20)" all_connected; then
+        for k in {1..32}; do
+            name=many$k
+            grep -qE '^posix_client: connected \(handler [0-9]+\)$' "$LAB_RUN/$name.err" && continue
+            lab_fail "32 clients connected at once: each greeted by its handler within $(lab_seconds 20) s" \
+                "$(connected_count) of them were; client $k was not: $(lab_describe "$name")" \
+                "§1: at least 32 clients may be connected at once (a cap, if any, is 32 or more); §6: a handler per client" \
+                "$(lab_show_output "$name")"
+            return
+        done
+    fi
+    children=" $(ps -o pid= --ppid "$spid" | tr -s ' \n' '  ') "
+    for k in {1..32}; do
+        hpid=$(handler_of "many$k")
+        [[ -z ${owner[$hpid]:-} && $children == *" $hpid "* ]] ||
+            lab_fail "each of the 32 clients with a handler of its own, a child of the server (pid $spid)" \
+                "client $k's handler $hpid is $(if [[ -n ${owner[$hpid]:-} ]]; then echo "client ${owner[$hpid]}'s too"; else ps -o pid=,ppid=,args= -p "$hpid" || echo "no process"; fi)" \
+                "§1 and §6: one handler forked per client" || return
+        owner[$hpid]=$k
+    done
+    lab_run over --wait 6 -- "$CLIENT" -n "$PREFIX" -t 1
+    if ! grep -qE '^posix_client: connected \(handler [0-9]+\)$' "$LAB_RUN/over.err"; then
+        lab_assert_exit over 1 "§1 and §4: a client over the server's cap gets no greeting and exits 1" || return
+        lab_assert_stderr_line over "posix_client: no server answered within 1 s" \
+            "§1 and §4: a client over the server's cap gets no handler and no greeting, and says no server answered" ||
+            return
+        # One of the 32 goes: the next client is served.
+        hpid=$(handler_of many1)
+        lab_close_input many1
+        lab_wait_exit many1 5 || true
+        assert_handler_gone "$hpid" 3 "§6: after ok bye the handler ends and is reaped" || return
+        client_run next "add 6 4"
+        assert_replies next "the response to a client that came once one of the 32 had gone" \
+            "§1: over the cap a client is refused; the next one, once a client has gone, is served (the handler's place is free again)" \
+            "ok 10" || return
+    fi
+    for k in {1..32}; do
+        lab_close_input "many$k"
+    done
+    for k in {1..32}; do
+        lab_wait_exit "many$k" 5 || true
+        lab_assert_exit "many$k" 0 "§4: at the end of its input the client disconnects and exits 0" || return
+    done
+}
+
+# connected_count: how many of the clients many1 ... many32 said they are
+# connected; all_connected: all 32 of them (status 2, "never", once one of
+# them has ended without: it gave up waiting).
+connected_count() {
+    grep -lE '^posix_client: connected \(handler [0-9]+\)$' "$LAB_RUN"/many*.err 2>/dev/null | wc -l
+}
+
+all_connected() {
+    local status
+    (($(connected_count) >= 32)) && return 0
+    for status in "$LAB_RUN"/many*.status; do
+        [[ -s $status ]] && return 2
+    done
+    return 1
 }
 
 # both_ended PID PID: neither process runs any more (zombies, or reaped).
@@ -404,6 +492,16 @@ waits_for_greeting() {
     stop_server server
 }
 
+# server_line LINE WHEN [NAME]: the server (NAME, default server) writes
+# exactly LINE on its stderr, WHEN (words for the message), within 5 s.
+server_line() {
+    local name=${3:-server}
+    lab_wait_while_running "$name" 5 grep -qxF -- "$1" "$LAB_RUN/$name.err" && return 0
+    lab_fail "the line \"$1\" on the server's stderr, $2" "$(lab_describe "$name")" \
+        "§6 (the handler's other lines: PID is the client's pid, HPID the handler's own)" \
+        "$(lab_show_output "$name" err)"
+}
+
 # points: 10
 @test "disconnect: the handler ends and is reaped (no zombie), the client's queues are removed" {
     start_server server || return
@@ -440,12 +538,15 @@ waits_for_greeting() {
         lab_fail "neither the area nor $PREFIX-ready mapped in the handler (pid $handler)" \
             "/proc/$handler/maps still shows them:" \
             "§6: a handler closes what it does not need: munmap() the area, sem_close() PREFIX-ready" "$maps" || return
+    server_line "posix_server: client $cpid connected (handler $handler)" "once the handler has sent its greeting" ||
+        return
     lab_input client "add 20 22"
     lab_wait_output client '^ok 42$' 5 ||
         lab_fail "the response \"ok 42\"" "$(lab_describe client)" "§5" "$(lab_show_output client out)" || return
     lab_input client "disconnect"
     lab_wait_exit client 5 || true
     lab_assert_exit client 0 "§4: after \"ok bye\" the client exits 0" || return
+    server_line "posix_server: client $cpid disconnected" "once the handler has answered disconnect" || return
     assert_handler_gone "$handler" 3 \
         "§6: the main process reaps every handler soon after it ends: waitpid() from the SIGCHLD handler (hint 4)" ||
         return
@@ -607,6 +708,8 @@ waits_for_greeting() {
     client_run killer "add 1 2" "kill_server"
     assert_replies killer "the two responses" "§5" "ok 3" "ok server stopping" || return
     lab_assert_exit killer 0 "§4: kill_server answered \"ok ...\" ends the connection: exit 0" || return
+    server_line "posix_server: kill_server from client $(lab_pid killer)" \
+        "once the killer's handler has answered kill_server" || return
     local killer_handler
     killer_handler=$(handler_of killer)
     if ! lab_wait_until "$(lab_seconds 5)" waiting_for_child "$spid"; then
@@ -686,7 +789,47 @@ waits_for_greeting() {
         return
     lab_wait_exit server2 10 || true
     lab_assert_exit server2 0 "§7: after kill_server the server exits 0" || return
-    check_server2_trace
+    check_server2_trace || return
+
+    # A handler whose main process is gone: the main process of a third
+    # server is killed with SIGKILL (and waited for) while a client is
+    # connected, then that client sends kill_server. Nobody reads the pipe
+    # any more: the handler's write() of its byte fails with EPIPE, or
+    # SIGPIPE kills the handler. strace (-f) records how each process of
+    # that server ends.
+    PREFIX=$(lab_name srv3)
+    start_server server3 --strace write,exit_group || return
+    local main3 orphan_handler
+    main3=$(lab_pid server3) || return
+    spawn_connected orphan || return
+    orphan_handler=$HANDLER
+    lab_signal server3 KILL || return
+    lab_wait_until "$(lab_seconds 5)" ended "$main3" ||
+        lab_fail "the third server's main process (pid $main3) to end after SIGKILL" "it still runs" \
+            "(a fault of the grader: SIGKILL cannot be caught)" || return
+    # Only SIGKILL leaves the objects behind: the grader removes them.
+    rm -f -- "/dev/shm/${PREFIX#/}" "/dev/shm/sem.${PREFIX#/}-ready" "/dev/shm/sem.${PREFIX#/}-conn"
+    lab_input orphan "kill_server"
+    lab_wait_output orphan '^ok server stopping$' 5 ||
+        lab_fail "the response \"ok server stopping\" from the handler (pid $orphan_handler), its main process killed" \
+            "$(lab_describe orphan)" "§5 and §6: the handler answers on its own" "$(lab_show_output orphan)" || return
+    lab_wait_exit orphan 5 || true
+    lab_wait_until "$(lab_seconds 5)" ended "$orphan_handler" ||
+        lab_fail "the handler (pid $orphan_handler) to end after kill_server, its main process gone" "it still runs" \
+            "§7: the handler's write() into the pipe fails with EPIPE (nobody reads it); the handler reports it and ends" ||
+        return
+    lab_wait_exit server3 5 || true
+    local died
+    died=$(grep -E "^$orphan_handler +\+\+\+ killed by SIG" "$LAB_LOGS/server3.strace" | head -n 1)
+    [[ -z $died ]] ||
+        lab_fail "the handler (pid $orphan_handler), writing its kill_server byte into a pipe nobody reads (its main process killed with SIGKILL), to get EPIPE and end by itself" \
+            "strace saw: ${died#"$orphan_handler" }" \
+            "§7: the server ignores SIGPIPE (sigaction() with SIG_IGN before the first fork): the write() then fails with EPIPE instead of killing the handler before it cleans up" \
+            "$(grep -E "^$orphan_handler +(write\(|--- SIG)" "$LAB_LOGS/server3.strace" | tail -n 3)" || return
+    grep -qE '^posix_server: write[^:]*: Broken pipe$' "$LAB_RUN/server3.err" ||
+        lab_fail "the line \"posix_server: write: Broken pipe\" from the handler whose write() into the pipe failed" \
+            "none" "§7 and §8: a failed call is reported as posix_server: CALL: strerror text" \
+            "$(lab_show_output server3)"
 }
 
 # check_server2_trace: what strace saw of server2 (the main process and the
@@ -729,11 +872,22 @@ ended() {
 
 # points: 5
 @test "SIGTERM: the server stops its handlers, removes its objects and exits 0" {
-    start_server server || return
+    # Traced (every call of the main process and of its handlers): what the
+    # SIGTERM handlers do is looked at once the server has stopped.
+    start_server server --strace all || return
+    local spid
+    spid=$(lab_pid server) || return
     spawn_connected idle || return
     local handler=$HANDLER
     stop_server server || return
     lab_assert_stderr_line server "posix_server: SIGTERM received: stopping" "§7" || return
+    local pid
+    for pid in "$spid" "$handler"; do
+        lab_assert_handlers_only server "$pid" 'INT|TERM' '^$' \
+            "the SIGTERM handler of the $([[ $pid == "$spid" ]] && echo "main process" || echo "client's handler") (pid $pid) to make no system call: it only sets a flag" \
+            "§7: the SIGINT and SIGTERM handlers only set a volatile sig_atomic_t flag; the main loop sees it after sem_wait() fails with EINTR, then writes the line, unlinks, stops the handlers and exits" ||
+            return
+    done
     lab_assert_no_strays server "§7 step 2: SIGTERM to every handler still running, then waitpid() for each one" ||
         return
     gone "$handler" ||
@@ -885,13 +1039,43 @@ check_refused_restart() {
         lab_fail "$1 still there (a server removes nothing that is not its own)" "it was removed" "§3"
 }
 
+# describe_pids PIDS: "PID STATE COMMAND;" for each of PIDS (one per line).
+describe_pids() {
+    ps -o pid=,stat=,args= -p "${1//$'\n'/,}" | tr '\n' ';'
+}
+
 # points: 5
 @test "a malformed connection area is ignored: no handler for it, and the next client is served" {
     build_area_writer ||
         lab_fail "the grader's stand-in client built (cc)" "the build failed" "(a fault of the grader)" || return
-    start_server server || return
-    local spid children
+    # strace records the server's forks: a handler forked for an area whose
+    # names are wrong ends at once (its mq_open() fails), and only its
+    # clone() is left to see.
+    start_server server --strace clone,clone3,fork,vfork || return
+    local spid children kind forks
     spid=$(lab_pid server) || return
+    # A request queue's name without '/', then one with no '\0': the
+    # stand-in's own pid, its queues there.
+    for kind in noslash noterm; do
+        lab_spawn "$kind" --in-pipe -- "$AREA_WRITER" "$PREFIX" "$kind" || return
+        lab_wait_output "$kind" '^area (free again|not free again|never free)$' 8 ||
+            lab_fail "the grader's stand-in to write the area and post $PREFIX-conn" "$(lab_describe "$kind")" \
+                "§6: the server posts $PREFIX-ready once its objects exist, and again after each connection" \
+                "$(lab_show_output "$kind")" || return
+        forks=$(grep -E '^[0-9]+ +(clone3?|v?fork)\(' "$LAB_LOGS/server.strace" | head -n 2)
+        [[ -z $forks ]] ||
+            lab_fail "no handler forked for a connection area whose request queue name $([[ $kind == noslash ]] && echo "does not start with /" || echo "is not '\\0'-terminated (a '/' and 255 other bytes)")" \
+                "strace saw the server fork: $forks" \
+                "§3: the server checks what it reads (a pid above 0, both names '\\0'-terminated and starting with /) and ignores an area that fails the check: no handler for it" ||
+            return
+        grep -qx 'area free again' "$LAB_RUN/$kind.out" ||
+            lab_fail "$PREFIX-ready posted again after the server read an area whose request queue name is wrong ($kind)" \
+                "$(cat "$LAB_RUN/$kind.out") within 5 s ($(lab_describe server))" \
+                "§3 and §6: an area that fails the check is ignored: the area is free again for the next client" \
+                "$(lab_show_output server)" || return
+        lab_close_input "$kind"
+        lab_wait_exit "$kind" 5 || true
+    done
     # The pid -SPID is no client (§3: a pid above 0); the queues exist.
     lab_spawn writer --in-pipe -- "$AREA_WRITER" "$PREFIX" "-$spid" || return
     lab_wait_output writer '^area (free again|not free again|never free)$' 8 ||
@@ -905,13 +1089,35 @@ check_refused_restart() {
     children=$(lab_descendants server)
     [[ -z $children ]] ||
         lab_fail "no handler for a connection area whose pid is -$spid" \
-            "the server forked for it: $(ps -o pid=,stat=,args= -p "${children//$'\n'/,}" | tr '\n' ';')" \
+            "the server forked for it: $(describe_pids "$children")" \
             "§3: the server checks what it reads (a pid above 0, both names '\\0'-terminated and starting with /) and ignores an area that fails the check" ||
         return
     lab_close_input writer
     lab_wait_exit writer 5 || true
     client_run client "add 1 2"
     assert_replies client "the next client served" "§3: an ignored area stops nothing" "ok 3" || return
+
+    # The area is cleared after the copy: a client is connected, then the
+    # grader's stand-in posts PREFIX-conn without writing the area. The
+    # server then finds an empty area (a pid of 0): no second handler for
+    # the connected client.
+    spawn_connected kept || return
+    local kept_handler=$HANDLER
+    lab_spawn blank --in-pipe -- "$AREA_WRITER" "$PREFIX" none || return
+    lab_wait_output blank '^area (free again|not free again|never free)$' 8 ||
+        lab_fail "the grader's stand-in to post $PREFIX-conn" "$(lab_describe blank)" \
+            "§6: the server posts $PREFIX-ready after each connection" "$(lab_show_output blank)" || return
+    children=$(lab_descendants server)
+    [[ $children == "$kept_handler" ]] ||
+        lab_fail "only the handler $kept_handler of the connected client below the server, after a post of $PREFIX-conn with nothing written into the area" \
+            "the server has: $(describe_pids "$children")" \
+            "§6: the main process copies the area, then clears it (memset to 0): what a client wrote must not be read twice, nor give its client a second handler" ||
+        return
+    lab_close_input blank
+    lab_wait_exit blank 5 || true
+    lab_close_input kept
+    lab_wait_exit kept 5 || true
+    lab_assert_exit kept 0 "§4: at the end of its input the client disconnects and exits 0" || return
     stop_server server
 }
 
@@ -978,6 +1184,18 @@ assert_usage() {
         lab_assert_exit "$name" 2 "§2: posix_client ${cbad[$i]} is a usage error" || return
         assert_usage "$name" "usage: posix_client [-n PREFIX] [-t SECONDS]" "posix_client ${cbad[$i]}" || return
     done
+    # SECONDS is decimal digits alone: a sign, a blank (which read -a
+    # would split off), a suffix or a hexadecimal prefix makes it invalid.
+    local t
+    i=0
+    for t in +5 -5 " 5" "5 " 5s 0x10; do
+        name=ctime$((i++))
+        lab_run "$name" -- "$CLIENT" -n "$PREFIX" -t "$t"
+        lab_assert_exit "$name" 2 \
+            "§2: posix_client -t '$t' is a usage error: SECONDS is written in decimal digits alone (no sign, no blank, nothing after them)" ||
+            return
+        assert_usage "$name" "usage: posix_client [-n PREFIX] [-t SECONDS]" "posix_client -t '$t'" || return
+    done
     # An empty PREFIX, which read -a cannot make an operand of.
     lab_run server_empty -- "$SERVER" -n ''
     lab_assert_exit server_empty 2 "§2: posix_server -n '' (an empty PREFIX) is a usage error" || return
@@ -989,13 +1207,15 @@ assert_usage() {
     # client says so (exit 1), not usage (exit 2).
     local p200=$PREFIX
     while ((${#p200} < 200)); do p200+=a; done
-    local -a good=("-n $p200" "-n $PREFIX -t 3600")
+    local -a good=("-n $p200" "-n $PREFIX -t 3600" "-n $PREFIX -t 09" "-n $PREFIX -t 010")
+    local -a why=("a PREFIX of 200 bytes, the longest allowed" "SECONDS 3600, the largest allowed"
+        "SECONDS 09: leading zeros are allowed, and the digits are decimal" "SECONDS 010, that is 10")
     for i in "${!good[@]}"; do
         read -ra args <<<"${good[$i]}"
         name=cgood$i
         lab_run "$name" -- "$CLIENT" "${args[@]}"
         lab_assert_exit "$name" 1 \
-            "§2: posix_client ${good[$i]} is no usage error (a PREFIX of 200 bytes, SECONDS 3600: the largest allowed): with no server, exit 1" ||
+            "§2: posix_client ${good[$i]} is no usage error (${why[$i]}): with no server, exit 1" ||
             return
         grep -q '^posix_client: no server for ' "$LAB_RUN/$name.err" ||
             lab_fail "for: posix_client ${good[$i]}, the line \"posix_client: no server for ...\" (no server runs)" \

@@ -30,8 +30,8 @@
  * The connection area: the POSIX shared memory object PREFIX holds exactly
  * one of these (its size is sizeof(struct conn_area)). A client fills it in
  * while it owns the area (it took the semaphore PREFIX-ready), then posts
- * PREFIX-conn; the server reads it, starts a handler, clears it and posts
- * PREFIX-ready again.
+ * PREFIX-conn; the server copies it, clears it, starts a handler with the
+ * copy and posts PREFIX-ready again.
  */
 struct conn_area {
     pid_t client_pid;               /* the client, for kill(pid, 0) */

@@ -314,19 +314,24 @@ static ssize_t receive_request(struct session *s, char *buf, bool *gone)
 }
 
 /* Tell the main process to stop: one byte into the pipe, then a post of
- * PREFIX-conn, so that its sem_wait() returns and it reads the pipe. */
-static void request_server_stop(struct session *s)
+ * PREFIX-conn, so that its sem_wait() returns and it reads the pipe.
+ * Returns 0, or -1 (reported): EPIPE when the main process is gone, since
+ * SIGPIPE is ignored. */
+static int request_server_stop(struct session *s)
 {
     char byte = 'k';
 
     while (write(s->stop_fd, &byte, 1) == -1) {
         if (errno != EINTR) {
             syserr("write");
-            return;
+            return -1;
         }
     }
-    if (sem_post(s->conn_sem) == -1)
+    if (sem_post(s->conn_sem) == -1) {
         syserr("sem_post");
+        return -1;
+    }
+    return 0;
 }
 
 /* The whole life of a handler; returns its exit status. */
@@ -387,7 +392,8 @@ static int serve_client(struct session *s)
         }
         if (v == KILL_SERVER) {
             msg("kill_server from client %ld", (long)s->conn.client_pid);
-            request_server_stop(s);
+            if (request_server_stop(s) == -1)
+                status = EXIT_SYSERR;
             break;
         }
     }
@@ -422,7 +428,7 @@ out:
  * SIGCHLD handler reaps and clears entries, the main loop adds them with
  * SIGCHLD blocked: both touch the table, one at a time.
  */
-#define MAX_HANDLERS 64
+#define MAX_HANDLERS 32
 static volatile sig_atomic_t handler_pids[MAX_HANDLERS];    /* 0: free slot */
 
 static void forget_handler(pid_t pid)
