@@ -203,6 +203,49 @@ server_end() {
     return 1
 }
 
+# client_state NAME: the TCP state, in hex, of client NAME's own end of its
+# connection (/proc/net/tcp: 01 established, 08 CLOSE_WAIT: the server's FIN
+# is in), or nothing once that end is gone (a reset closed it); fails when
+# NAME holds no socket.
+client_state() {
+    local pid inode
+    pid=$(lab_pid "$1") || return 1
+    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
+    [[ -n $inode ]] || return 1
+    awk -v i="$inode" 'FNR > 1 && $10 == i { print $4; exit }' /proc/net/tcp
+}
+
+# client_unread NAME BYTES: client NAME's own end of its connection holds
+# exactly BYTES bytes that NAME (netcat) has not read yet.
+client_unread() {
+    local pid inode rx
+    pid=$(lab_pid "$1") || return 1
+    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
+    [[ -n $inode ]] || return 1
+    rx=$(awk -v i="$inode" 'FNR > 1 && $10 == i { split($5, q, ":"); print q[2]; exit }' /proc/net/tcp)
+    [[ -n $rx ]] && ((16#$rx == $2))
+}
+
+# socket_gone INODE: no TCP socket of that inode is left in /proc/net/tcp
+# (a reset closed it).
+socket_gone() {
+    ! awk -v i="$1" 'FNR > 1 && $10 == i { f = 1 } END { exit !f }' /proc/net/tcp
+}
+
+# reset_client NAME: client NAME's connection is reset: NAME (netcat),
+# stopped with bytes of the server's left unread in its socket, is killed
+# (SIGKILL): the kernel closes a socket with unread bytes with a reset (RST).
+# Waits until the server's end of the connection is gone.
+reset_client() {
+    local inode
+    read -r inode _ < <(server_end "$1") ||
+        lab_fail "client $1's connection to the server" "none found" "§4" || return
+    kill -KILL "$(lab_pid "$1")"
+    lab_wait_until "$(lab_seconds 5)" socket_gone "$inode" ||
+        lab_fail "the server's end of $1's connection reset once $1 was killed with unread bytes" \
+            "it is still there" "§4" || return
+}
+
 # child_serving NAME: the pid of the server's child that holds the server's
 # end of client NAME's connection.
 child_serving() {
@@ -306,7 +349,7 @@ fdinfo() {
 
 # ---------------------------------------------------------------------------
 
-# points: 5
+# points: 4
 @test "a line reaches every other client exactly as sent, and never the sender" {
     room a b c
     say a "hello from a" $'  tabs\tand spaces, UTF-8: h\xc3\xa9llo  '
@@ -333,7 +376,7 @@ fdinfo() {
     done
 }
 
-# points: 5
+# points: 4
 @test "lines longer than the 1024-byte buffer, and several lines in one segment, arrive whole" {
     room a b c
     local -a lines=() len
@@ -357,7 +400,7 @@ fdinfo() {
             "$(lab_excerpt "$LAB_RUN/a.out")"
 }
 
-# points: 5
+# points: 4
 @test "long lines from two clients at the same time are never mixed" {
     room a b c
     at_once a b 30 2500
@@ -446,7 +489,7 @@ fdinfo() {
         "client b to receive a's line, sent in two parts, whole" "§4: a line that arrives in several reads is one line" b
 }
 
-# points: 10
+# points: 8
 @test "10 clients x 100 messages: each message reaches each other client once, in order" {
     start_server
     local k i
@@ -532,7 +575,7 @@ fdinfo() {
         "§7: DONE only once every ACK is in: the sender may not overwrite its slot while a receiver still copies it" c2
 }
 
-# points: 5
+# points: 4
 @test "the client limit (-m 2): one more client is told and disconnected; a freed place is reused" {
     # Traced: the forks are counted at the end (none for the refused client).
     SERVER_OPTS=(--strace "clone,clone3,fork,vfork")
@@ -573,7 +616,7 @@ fdinfo() {
             "§5: the parent itself sends the refusal and closes the connection: no child is forked for it; §3: one child per client"
 }
 
-# points: 5
+# points: 4
 @test "a client that leaves is reaped at once (no zombie) and the others keep chatting" {
     room a b c
     say c "bye from c"
@@ -615,7 +658,7 @@ fdinfo() {
         "§5 and §6: every child reaped is logged"
 }
 
-# points: 5
+# points: 4
 @test "SIGTERM: children and server end, the shared memory object is unlinked, the port is free" {
     room a b c
     say a "before the end"
@@ -624,6 +667,11 @@ fdinfo() {
     object_of_size 16384 \
         "§3: shm_open(-n NAME), ftruncate to 16 (the default -m) x 1024 bytes, mmap before the first client; unlink only at the end" ||
         return
+    local mode
+    mode=$(stat -c %a "/dev/shm$SHM")
+    [[ $mode == 600 ]] ||
+        lab_fail "the shared memory object /dev/shm$SHM of mode 600 (its owner only)" "mode $mode" \
+            "§3: shm_open(NAME, O_CREAT | O_EXCL | O_RDWR, 0600): no other user may open the chat" || return
     # b's child is stopped: the shutdown waits for it, and meanwhile a new
     # client must find the port closed (the listening socket goes first).
     local pb srv
@@ -656,7 +704,7 @@ fdinfo() {
     lab_stop_gracefully again TERM 0 "the restarted chat_server" "§6"
 }
 
-# points: 5
+# points: 4
 @test "SIGINT: the same clean shutdown" {
     start_server -m 4
     join a
@@ -667,7 +715,7 @@ fdinfo() {
     stop_server INT
 }
 
-# points: 5
+# points: 4
 @test "binary garbage and half-closed connections do not crash it" {
     start_server
     join a
@@ -716,7 +764,7 @@ fdinfo() {
         "client a to receive b's line after the garbage" "§4"
 }
 
-# points: 5
+# points: 4
 @test "valgrind (children traced): no memory error, no leak, no descriptor left open" {
     SERVER_OPTS=(--valgrind)
     RECV_BOUND=60
@@ -736,7 +784,7 @@ fdinfo() {
         "§3 and §8: each child closes what it inherited and does not use (listening socket, epoll, self-pipe, other channels); the parent closes the shared memory descriptor once mapped, its copy of each child's end of the socketpair, and everything on its way out"
 }
 
-# points: 5
+# points: 4
 @test "the signal handlers only write to the self-pipe (strace)" {
     SERVER_OPTS=(--strace all)
     start_server
@@ -778,6 +826,17 @@ fdinfo() {
         lab_fail "the readiness line written after $call()" "strace saw $seen" \
             "§3: the readiness line comes last, once everything is made and the socket listens" || return
     done
+    # The parent waits in epoll_wait() (or epoll_pwait()), never in poll()
+    # or select().
+    local waits
+    waits=$(awk -v p="$parent" '$1 == p && $2 ~ /^(epoll_p?wait2?|p?poll|p?select6?)\(/ {
+        sub(/\(.*/, "", $2); n[$2]++ }
+        END { for (c in n) printf " %s() %d time(s);", c, n[c] }' "$log")
+    [[ $waits == *epoll_*wait* && $waits != *" poll("* && $waits != *" ppoll("* && $waits != *select* ]] ||
+        lab_fail "the parent to wait for its events in epoll_wait() (or epoll_pwait()) on its epoll instance" \
+            "strace saw the parent call:${waits:- none of epoll_wait, poll, select}" \
+            "§3: the parent waits on everything (the listening socket, the self-pipe, each socketpair) with one epoll instance, not poll() or select()" ||
+        return
     # "client 1 joined" once its child exists and its socketpair is watched:
     # a fork() and an epoll_ctl(EPOLL_CTL_ADD) between the accept and the line.
     local order
@@ -849,7 +908,7 @@ refused() {
             "§2: a usage error exits before anything is created (check every option before shm_open)" || return
 }
 
-# points: 5
+# points: 4
 @test "bad arguments: a usage message on stderr and exit status 2" {
     # Out of range.
     refused -m 0 || return
@@ -863,6 +922,9 @@ refused() {
     refused -p ' 80' || return
     refused -p '80 ' || return
     refused -m +2 || return
+    # Past what an int, or a long, holds: out of range, never wrapped.
+    refused -m 4294967298 || return
+    refused -p 99999999999999999999 || return
     # Not a dotted IPv4 address (inet_pton(AF_INET)).
     refused -a nowhere || return
     refused -a 1.2.3 || return
@@ -871,6 +933,8 @@ refused() {
     refused -n /a/b || return
     refused -n / || return
     refused -n '' || return
+    # Longer than NAME_MAX: 256 bytes, the "/" included.
+    refused -n "/$(printf '%0255d' 0)" || return
     # getopt(3): an unknown option, an operand, an option without its argument.
     refused -x || return
     refused extra || return
@@ -882,6 +946,19 @@ refused() {
         -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$SHM" -m 256 || return
     object_of_size 262144 "§3: ftruncate to MAXCLIENTS (here -m 256) x 1024 bytes" || return
     stop_server TERM || return
+    # Digits in base 10, leading zeros too: -m 010 is ten clients (not
+    # eight, as strtol() with base 0 would read it).
+    local ten_name ten_size
+    ten_name=$(lab_name ten)
+    lab_start_server ten "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
+        "chat_server -a 127.0.0.1 -p $PORT -n $ten_name -m 010 to start: the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
+        "§2: numbers are digits in base 10, leading zeros allowed" \
+        -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$ten_name" -m 010 || return
+    ten_size=$(stat -c %s "/dev/shm$ten_name" 2>/dev/null)
+    [[ $ten_size == 10240 ]] ||
+        lab_fail "under -m 010 (ten, in base 10), the object /dev/shm$ten_name of 10240 bytes" "${ten_size:-no such object}" \
+            "§2: numbers are read in base 10: a leading zero does not make octal (strtol() with base 10, not 0)" || return
+    lab_stop_gracefully ten TERM 0 "chat_server -m 010" "§6" || return
     # -p 0: the kernel chooses the port, and the readiness line gives it;
     # -m 1, the smallest MAXCLIENTS, is a value too.
     local zero_name line port0 size
@@ -906,7 +983,7 @@ refused() {
     lab_stop_gracefully zero TERM 0 "chat_server -p0 -m1" "§6"
 }
 
-# points: 10
+# points: 8
 @test "a client in the middle leaves: the others chat on, and a newcomer gets a free place" {
     room a b c
     say a "one"
@@ -942,7 +1019,7 @@ refused() {
         "§3 and §5: a newcomer's slot is a free one" a
 }
 
-# points: 5
+# points: 4
 @test "the port or the name already in use: exit status 1, and the first server's object is left alone" {
     start_server
     join a
@@ -1000,7 +1077,7 @@ refused() {
     stop_server TERM
 }
 
-# points: 5
+# points: 4
 @test "SIGINT after a client in the middle left: every child ends, exit status 0" {
     start_server -m 4
     join a
@@ -1016,7 +1093,7 @@ refused() {
             "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)"
 }
 
-# points: 5
+# points: 4
 @test "each child holds only its client's socket and its end of the socketpair (/proc/PID/fd)" {
     room a b c
     say a "hello"
@@ -1065,7 +1142,7 @@ refused() {
             "${report#$'\n'}"
 }
 
-# points: 5
+# points: 4
 @test "two messages of one child wait for the parent in one wake-up: both are read (epoll)" {
     room a b c
     local pb srv
@@ -1101,7 +1178,7 @@ refused() {
     expect_exactly c <(printf 'x from a\ny from b\n') "client c to receive a's and b's lines" "§4"
 }
 
-# points: 5
+# points: 4
 @test "SIGTERM to one child ends that client only; Ctrl-C (SIGINT to the group) shuts down once" {
     room a b c
     local pb pgid
@@ -1161,4 +1238,275 @@ refused() {
         lab_fail "one line \"chat_server: SIGINT: shutting down\": the parent's own SIGINT" "$lines lines say \"shutting down\"" \
             "§6: a child's SIGINT is the child's (a handler of its own); with the parent's handler and the self-pipe still open, each child's SIGINT reaches the parent's self-pipe" \
             "$(lab_show_output server)"
+}
+
+# points: 4
+@test "a line longer than 65536 bytes: its sender is told and disconnected, the others chat on" {
+    room a b long
+    local pl pn line state
+    pl=$(child_of long) || return
+    pn=$(lab_pid long) || return
+    # long's child is stopped until the whole line (65536 bytes, then its
+    # newline: 65537, one past the longest) waits in its connection.
+    lab_signal_pid "$pl" STOP "long's child" || return
+    line=$(head -c 65536 /dev/zero | tr '\0' L)
+    say long "$line"
+    lab_wait_while_running server 5 server_unread long 65537 ||
+        lab_fail "long's line (65537 bytes with its newline) waiting in its connection" \
+            "it did not arrive (server's end: $(server_end long))" "§4" || return
+    state=$(client_state long)
+    [[ $state == 01 ]] ||
+        lab_fail "long's connection established" "its TCP state is ${state:-gone}" "§4" || return
+    # Then the client (netcat) is stopped: it reads the server's answer only
+    # once the child has written it and closed or half-closed the connection.
+    # A child that closes with the newline still unread makes the kernel send
+    # a reset, which destroys the answer before netcat reads it.
+    lab_signal_pid "$pn" STOP "long's netcat" || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pn" T ||
+        lab_fail "long's netcat stopped (SIGSTOP)" "$(lab_stuck_state "$pn")" "§4" || return
+    kill -CONT "$pl"
+    _long_answered() {
+        local st
+        st=$(client_state long) || return 1
+        [[ $st != 01 ]]
+    }
+    lab_wait_while_running server 5 _long_answered ||
+        lab_fail "long's child, continued, to read 65536 bytes without a newline, write the line-too-long message and close or half-close the connection" \
+            "long's connection is still established; long's child: $(lab_stuck_state "$pl")" \
+            "§4: a client that sends a line longer than 65536 bytes is told and disconnected" \
+            "$(lab_show_output server)" || return
+    state=$(client_state long)
+    [[ -n $state ]] && state="in TCP state $state (08: CLOSE_WAIT, the server's FIN is in)"
+    kill -CONT "$pn"
+    lab_close_input long
+    lab_wait_exit long 5 ||
+        lab_fail "long's netcat to end once the server disconnected it" "it still runs: $(lab_describe long)" "§4" || return
+    expect_exactly long <(printf 'chat_server: line too long (more than 65536 bytes), disconnected\n') \
+        "client long, which sent a line of 65537 bytes, to receive exactly \"chat_server: line too long (more than 65536 bytes), disconnected\" (its connection, once the child answered, was ${state:-reset})" \
+        "§4: write the message, then half-close (shutdown(SHUT_WR)) and read what the client still sends until it closes: close() with unread input sends a reset (RST), which destroys the message if the client has not read it yet" ||
+        return
+    wait_server_line '^chat_server: client 3 left$' \
+        "the line \"chat_server: client 3 left\" once long was disconnected" \
+        "§4 and §5: the child of a client whose line is too long ends, and the parent reaps it" || return
+    local who
+    for who in a b; do
+        [[ ! -s $LAB_RUN/$who.out ]] ||
+            lab_fail "nothing of long's line for client $who" "it received $(wc -c <"$LAB_RUN/$who.out") bytes" \
+                "§4: only lines up to 65536 bytes are relayed" "$(lab_excerpt "$LAB_RUN/$who.out")" || return
+    done
+    still_chatting a b "§4: a line too long disconnects its sender only"
+}
+
+# points: 4
+@test "a sender's child killed while its line goes out: its place is free again once the others have the line" {
+    start_server -m 3
+    join a
+    join b
+    join c
+    local pa pb
+    pa=$(child_of a) || return
+    pb=$(child_of b) || return
+    # b's child is stopped: a's line goes out to b's and c's children, and
+    # the ACK of b's is missing: the line holds the floor, a's slot is read.
+    lab_signal_pid "$pb" STOP "b's child" || return
+    say a "from a, killed meanwhile"
+    received c 1
+    # a's child dies while its line goes out (SIGKILL: no handler, no word
+    # to the parent), and is reaped.
+    lab_signal_pid "$pa" KILL "a's child" || return
+    wait_server_line '^chat_server: client 1 left$' \
+        "the line \"chat_server: client 1 left\" once a's child was killed" \
+        "§5 and §6: a child that dies is reaped like any other" || return
+    # b's child goes on: it writes a's line and answers; then b speaks, and
+    # the parent reads b's answer before b's line (one socketpair, in order):
+    # once c has b's line, every reader of a's slot is done.
+    kill -CONT "$pb"
+    received b 1
+    say b "from b"
+    received c 2
+    # a's place is free: a newcomer (client 4) takes it under -m 3.
+    lab_spawn d --in-pipe -- nc -N 127.0.0.1 "$PORT"
+    _d_answered() {
+        grep -qE '^chat_server: (client 4 joined|refused a client)' "$LAB_RUN/server.err"
+    }
+    lab_wait_while_running server 5 _d_answered ||
+        lab_fail "the line \"chat_server: client 4 joined\" once d connected" "no such line ($(lab_describe server))" \
+            "§5" "$(lab_show_output server)" || return
+    grep -qx 'chat_server: client 4 joined' "$LAB_RUN/server.err" ||
+        lab_fail "client d to join (\"chat_server: client 4 joined\") in the place of a, whose child was killed while its line went out, reaped, and whose line every other child has written" \
+            "it was refused: the server counts a's place as taken (b and c are the only clients; -m 3)" \
+            "§5 and §7: the place of a child is free once it has been reaped and no other child still reads its slot; the place of a sender that died while its chunk went out too, once the last ACK for that chunk is in" \
+            "$(lab_show_output server)" || return
+    JOINED=4
+    say c "welcome d"
+    received d 1
+    expect_exactly d <(printf 'welcome d\n') "client d to receive c's line, sent after it joined" "§4" || return
+    received b 2
+    expect_exactly b <(printf '%s\n' "from a, killed meanwhile" "welcome d") \
+        "client b to receive a's line, then c's" "§4"
+}
+
+# failed_client NAME WHAT ERROR: a connection for which the server makes WHAT
+# fail (strace): NAME (netcat) is disconnected, and the server logs a line
+# "chat_server: CALL: ERROR" (§8) and no client line for it.
+failed_client() {
+    lab_spawn "$1" --in-pipe -- nc -N 127.0.0.1 "$PORT"
+    lab_wait_exit "$1" 5 ||
+        lab_fail "client $1, for which $2 failed (strace), disconnected" "its connection stays open: $(lab_describe "$1")" \
+            "§8: a failure with one client ends that client: close its connection" "$(lab_show_output server)" || return
+    lab_wait_output server "^chat_server: .*: $3\$" 5 err ||
+        lab_fail "a line \"chat_server: CALL: $3\" on stderr once $2 failed for client $1" "no such line" \
+            "§8: every failure is reported as chat_server: CALL: strerror text" "$(lab_show_output server)" || return
+    [[ ! -s $LAB_RUN/$1.out ]] ||
+        lab_fail "nothing for client $1, for which $2 failed" "it received $(wc -c <"$LAB_RUN/$1.out") bytes" "§8" \
+            "$(lab_excerpt "$LAB_RUN/$1.out")"
+}
+
+# points: 4
+@test "a socketpair(), fork() or epoll_ctl() that fails for one client ends that client only" {
+    # strace makes three calls fail, once each: the second fork() (clone()),
+    # the third socketpair(), the fourth epoll_ctl() (the first two watch the
+    # listening socket and the self-pipe, the third a's socketpair).
+    SERVER_OPTS=(--inject 'clone,clone3,fork,vfork:error=EAGAIN:when=2'
+        --inject 'socketpair:error=EMFILE:when=3' --inject 'epoll_ctl:error=ENOMEM:when=4')
+    start_server -m 3
+    join a
+    failed_client nofork "fork()" 'Resource temporarily unavailable' || return
+    failed_client nopair "socketpair()" 'Too many open files' || return
+    # epoll_ctl() fails once the child exists: the parent cannot watch its
+    # socketpair, the client never joins (no line would reach it): no
+    # number, no "joined", and its child, its socketpair closed, ends.
+    local srv
+    srv=$(lab_pid server) || return
+    failed_client nowatch "epoll_ctl(EPOLL_CTL_ADD) of its socketpair" 'Cannot allocate memory' || return
+    _one_child() { (($(pgrep -P "$srv" | wc -l) == 1)); }
+    lab_wait_until "$(lab_seconds 5)" _one_child ||
+        lab_fail "one child below the server, a's, once the child of the client whose socketpair could not be watched ended and was reaped" \
+            "children: $(pgrep -P "$srv" | xargs) ($(lab_describe server))" \
+            "§8: a failure with one client ends that client; §6: every child that ends is reaped" || return
+    local lines
+    lines=$(grep -E '^chat_server: client [0-9]+ (joined|left)$' "$LAB_RUN/server.err")
+    [[ $lines == "chat_server: client 1 joined" ]] ||
+        lab_fail "one client line on stderr, \"chat_server: client 1 joined\": the three failed clients get no number, no \"joined\", no \"left\"" \
+            "the client lines are:"$'\n'"$lines" \
+            "§5: \"client N joined\" once the child exists and its socketpair is in the epoll set (epoll_ctl() succeeded), and only then; §8: a client that failed is not a client" \
+            "$(lab_show_output server)" || return
+    join b      # client 2
+    lab_finished server &&
+        lab_fail "chat_server still running" "$(lab_describe server)" "§8" "$(lab_show_output server)"
+    say a "a after the failures"
+    received b 1
+    expect_exactly b <(echo "a after the failures") "client b to receive a's line" "§8: the server and the others go on" || return
+    still_chatting a b "§8: a failure with one client ends that client only"
+}
+
+# last_bytes_held NAME CHILD LINE COUNT: NAME's netcat sends "NAME-last"
+# (no newline), which NAME's child (pid CHILD) reads and holds; NAME's
+# netcat is then stopped, and b says LINE, which a receives (its COUNT-th
+# line) and NAME's netcat leaves unread.
+last_bytes_held() {
+    local name=$1 child=$2 line=$3 count=$4 fd=${LAB_INPUT_FD[$1]}
+    (trap '' PIPE; printf '%s' "$name-last" >&"$fd") 2>/dev/null
+    lab_wait_while_running server 5 holds_last_bytes "$name" "$child" ||
+        lab_fail "$name's child to read $name's 6 bytes (no newline) and wait" "$name's child: $(lab_stuck_state "$child")" "§4" || return
+    lab_signal_pid "$(lab_pid "$name")" STOP "$name's netcat" || return
+    say b "$line"
+    received a "$count"
+    lab_wait_while_running server 5 client_unread "$name" 3 ||
+        lab_fail "b's line (3 bytes) waiting unread at $name's netcat (stopped)" "it did not arrive" "§4"
+}
+
+# holds_last_bytes NAME CHILD: NAME's child has read all NAME sent, and waits.
+holds_last_bytes() {
+    server_unread "$1" 0 && lab_proc_state "$2" S
+}
+
+# points: 4
+@test "a connection reset is an end of input: the child relays what it holds and leaves, SIGPIPE kills nobody" {
+    room a b x y
+    local px py
+    px=$(child_of x) || return
+    py=$(child_of y) || return
+    # x's child holds x's last bytes (no newline); x's netcat is stopped with
+    # b's line unread, then killed: its connection is reset while x's child
+    # waits, and the child's next read() fails (ECONNRESET).
+    last_bytes_held x "$px" b1 1 || return
+    reset_client x || return
+    wait_server_line '^chat_server: client 3 left$' \
+        "the line \"chat_server: client 3 left\" once x's connection was reset" \
+        "§4: a connection reset counts as an end of input: the child relays what it holds, then leaves" || return
+    received a 2
+    received b 1
+    expect_exactly a <(printf '%s\n' "b1" "x-last") \
+        "client a to receive b's line, then x's last bytes with a newline added, which x's child held when x's connection was reset" \
+        "§4: a connection reset counts as an end too: read() failing with ECONNRESET is an end of input, after which the child relays every line it holds and the last bytes with a newline, then leaves" ||
+        return
+    # y's child holds y's last bytes too; y's connection is reset while y's
+    # child is stopped, then a's line of 3000 bytes (3 chunks) goes out: y's
+    # child, continued, writes each chunk to a client that is gone (the
+    # first write fails with ECONNRESET, the next ones with EPIPE, and
+    # SIGPIPE), answers each, and still relays y's last bytes.
+    last_bytes_held y "$py" b2 3 || return
+    lab_signal_pid "$py" STOP "y's child" || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$py" T ||
+        lab_fail "y's child stopped (SIGSTOP)" "$(lab_stuck_state "$py")" "§4" || return
+    reset_client y || return
+    local long
+    long="A-long:$(head -c 3000 /dev/zero | tr '\0' a)"
+    say a "$long"
+    # The first chunk of a's line (1024 bytes) reaches b; the next ones wait
+    # for y's child's answer.
+    _first_chunk_at_b() { (($(wc -c <"$LAB_RUN/b.out") >= 7 + 1024)); }
+    lab_wait_while_running server 5 _first_chunk_at_b ||
+        lab_fail "client b to receive the first 1024 bytes of a's line" \
+            "it received $(wc -c <"$LAB_RUN/b.out") bytes in all" "§4 and §7" || return
+    kill -CONT "$py"
+    wait_server_line '^chat_server: client 4 left$' \
+        "the line \"chat_server: client 4 left\" once y's connection was reset" "§4" || return
+    lab_wait_lines a 4 "$RECV_BOUND" ||
+        lab_fail "client a to receive y's last bytes with a newline added, which y's child held when y's connection was reset, after a's line went out to it: 4 lines" \
+            "it received $(wc -l <"$LAB_RUN/a.out") line(s): y's child ended without relaying them" \
+            "§6: SIGPIPE is ignored (or every write to a client uses MSG_NOSIGNAL): a write to a client that is gone fails with EPIPE instead of killing the child; §4: a client that is gone is an end of input, what its child holds is still relayed" \
+            "what a received:" "$(lab_excerpt "$LAB_RUN/a.out")" "$(lab_show_output server)" || return
+    expect_exactly a <(printf '%s\n' "b1" "x-last" "b2" "y-last") \
+        "client a to receive b's lines and x's and y's last bytes, each with a newline added" "§4" || return
+    received b 3
+    expect_exactly b <(printf '%s\n' "x-last" "$long" "y-last") \
+        "client b to receive x's last bytes, a's line, then y's last bytes" "§4" || return
+    still_chatting a b "§4: a connection reset ends that client only"
+}
+
+# setup_fails NAME CALLS ERRNO TEXT: chat_server on the test's port and a
+# name of its own, under strace making CALLS fail with ERRNO (every call):
+# it exits with status 1, a line "chat_server: CALL: TEXT" on stderr (CALL
+# one of CALLS, with what it was called on if it likes), and leaves nothing
+# behind: no object, nothing listening.
+setup_fails() {
+    local name=$1 calls=$2 shm call
+    shm=$(lab_name "$name")
+    lab_spawn "$name" --inject "$calls:error=$3" -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$shm"
+    lab_wait_exit "$name" 5 ||
+        lab_fail "chat_server, whose $calls() fails (strace: $3), to exit at once" "$(lab_describe "$name")" \
+            "§6 and §8: a failure while setting up: a message, then exit status 1" "$(lab_show_output "$name")" || return
+    lab_assert_exit "$name" 1 "§6 (exit statuses) and §8: a system call failed while setting up: exit status 1" || return
+    call=${calls%%,*}
+    grep -qE "^chat_server: ($call|${calls//,/|})([^:]*)?: $4\$" "$LAB_RUN/$name.err" ||
+        lab_fail "a line \"chat_server: $call: $4\" on stderr once $call() failed with $3" "no such line" \
+            "§8: every failure is reported as chat_server: CALL: strerror text (perror() without the program's name, or no message, is not enough)" \
+            "$(lab_show_output "$name")" || return
+    [[ ! -e /dev/shm$shm ]] ||
+        lab_fail "nothing of the failed server left in /dev/shm once $call() failed" "/dev/shm$shm is still there" \
+            "§8: failures while setting up exit 1 after removing what was created (the object too)" || return
+    ! lab_port_listening "$PORT" ||
+        lab_fail "nothing listening on port $PORT once chat_server exited" "something listens on it" "§8"
+}
+
+# points: 4
+@test "a system call that fails while setting up: its message, exit status 1, nothing left behind" {
+    # ftruncate() fails once the object exists; epoll_create1() fails once
+    # the object is made and, in the reference, the socket listens.
+    setup_fails notrunc ftruncate EFBIG 'File too large' || return
+    setup_fails noepoll epoll_create1,epoll_create EMFILE 'Too many open files' || return
+    # The port was left free: a server starts on it.
+    start_server
 }

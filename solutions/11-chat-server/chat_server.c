@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROG             "chat_server"
@@ -56,6 +57,7 @@
 #define DEFAULT_SHM      "/ipclab-chat"
 #define SLOT_SIZE        1024       /* one client's buffer in the shared object */
 #define MAX_LINE         65536      /* longest line relayed, newline included */
+#define LINGER_MS        2000       /* how long a client told "line too long" may take to close */
 
 enum { EXIT_SYSERR = 1, EXIT_USAGE = 2 };
 
@@ -74,7 +76,7 @@ struct chat_msg {
 struct client {
     pid_t pid;          /* the child; 0 once it has been reaped */
     int chan;           /* the parent's end of the socketpair; -1 once closed */
-    unsigned id;        /* "client N": numbered from 1, never reused */
+    unsigned id;        /* "client N": numbered from 1, never reused; 0: never joined */
     bool in_use;        /* from accept() until reaped and channel closed */
     bool owes_ack;      /* a DELIVER was sent, its ACK has not come back */
     bool has_pending;   /* a CHUNK waits for the floor */
@@ -286,6 +288,62 @@ static int send_msg(int fd, uint32_t type, uint32_t slot, uint32_t len, uint32_t
 }
 
 /*
+ * Disconnect a client whose input is left unread (its line was too long),
+ * once the message telling it why is written. close() with unread bytes in
+ * the socket makes the kernel answer with a reset (RST), and a reset that
+ * reaches the client before it has read the message destroys the message.
+ * So: half-close (our FIN follows the message), then read and throw away
+ * what the client still sends until it closes its side too, LINGER_MS at
+ * most (a client that never closes cannot hold the child); only then may the
+ * caller close(). The parent is told first that we are gone (our end of the
+ * socketpair shut down: it sees EOF), so that nobody waits for our ACKs
+ * meanwhile.
+ */
+static void linger_and_leave(int sock, int chan)
+{
+    char sink[4096];
+    struct timespec start, now;
+
+    if (shutdown(chan, SHUT_RDWR) == -1)
+        syserr("shutdown");
+    if (shutdown(sock, SHUT_WR) == -1) {
+        if (errno != ENOTCONN)          /* ENOTCONN: the client reset it already */
+            syserr("shutdown");
+        return;
+    }
+    if (clock_gettime(CLOCK_MONOTONIC, &start) == -1) {
+        syserr("clock_gettime");
+        return;
+    }
+    while (!child_stop) {
+        if (clock_gettime(CLOCK_MONOTONIC, &now) == -1) {
+            syserr("clock_gettime");
+            return;
+        }
+        long left = LINGER_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+                                 (now.tv_nsec - start.tv_nsec) / 1000000);
+        struct pollfd pfd = { .fd = sock, .events = POLLIN };
+
+        if (left <= 0)
+            return;
+        int ready = poll(&pfd, 1, (int)left);
+
+        if (ready == -1) {
+            if (errno == EINTR)
+                continue;       /* child_stop, or another signal */
+            syserr("poll");
+            return;
+        }
+        if (ready == 0)
+            return;             /* the client did not close in time */
+        ssize_t n = read(sock, sink, sizeof sink);
+
+        if (n == 0 || (n == -1 && errno != EINTR))
+            return;             /* the client closed (or reset): nothing is lost */
+    }
+}
+
+/*
  * Relay between one client (sock) and the parent (chan). mem is the whole
  * shared object, mine this child's slot in it. Returns when the client has
  * left (after its last lines were relayed), on SIGTERM/SIGINT, when the
@@ -312,7 +370,8 @@ static void run_child(int sock, int chan, const char *mem, char *mine)
                 } else if (fill == MAX_LINE) {
                     static const char too_long[] =
                         PROG ": line too long (more than 65536 bytes), disconnected\n";
-                    (void)write_all(sock, too_long, sizeof too_long - 1);
+                    if (write_all(sock, too_long, sizeof too_long - 1) == 0)
+                        linger_and_leave(sock, chan);
                     return;
                 } else if (eof) {
                     if (fill == 0)
@@ -359,12 +418,16 @@ static void run_child(int sock, int chan, const char *mem, char *mine)
             if (n != (ssize_t)sizeof m)
                 return;
             if (m.type == MSG_DELIVER) {
-                /* Another client's chunk: exactly len bytes, no padding. */
-                bool ok = m.len <= SLOT_SIZE &&
-                          write_all(sock, mem + (size_t)m.slot * SLOT_SIZE, m.len) == 0;
-
-                if (send_msg(chan, MSG_ACK, 0, 0, 0) == -1 || !ok)
-                    return;         /* our client is gone, or we must stop */
+                /* Another client's chunk: exactly len bytes, no padding. A
+                 * client that is gone (EPIPE or ECONNRESET: SIGPIPE is
+                 * ignored) is an end of input (§4): nothing more is read
+                 * from it, but what it sent is still relayed, and every
+                 * DELIVER still answered. */
+                if (m.len > SLOT_SIZE ||
+                    write_all(sock, mem + (size_t)m.slot * SLOT_SIZE, m.len) == -1)
+                    eof = true;
+                if (send_msg(chan, MSG_ACK, 0, 0, 0) == -1)
+                    return;         /* the parent is gone, or we must stop */
             } else if (m.type == MSG_DONE) {
                 awaiting_done = false;
                 if (cur_off == cur_len) {       /* the whole line went out */
@@ -422,6 +485,7 @@ static int send_to(struct server *s, int slot, uint32_t type, uint32_t from, uin
 }
 
 static void advance(struct server *s);
+static void free_slot_if_done(struct server *s, int slot);
 
 /* Every ACK for the chunk on the floor is in. */
 static void chunk_delivered(struct server *s)
@@ -435,6 +499,10 @@ static void chunk_delivered(struct server *s)
         s->floor = -1;
     else
         s->floor = -2;      /* floor kept, waiting for the sender's next chunk */
+    /* A sender that ended (killed) while its chunk went out kept its slot
+     * until now, the last reader done: if it has been reaped already, its
+     * place is free from now on (nothing else looks at that slot again). */
+    free_slot_if_done(s, sender);
 }
 
 /* Give the floor to slot, whose CHUNK is pending: DELIVER to every other child. */
@@ -564,7 +632,8 @@ static void reap_children(struct server *s)
             if (c->in_use && c->pid == pid) {
                 c->pid = 0;
                 close_channel(s, j);
-                msg("client %u left", c->id);
+                if (c->id != 0)         /* 0: it never joined (on_accept) */
+                    msg("client %u left", c->id);
                 advance(s);
                 free_slot_if_done(s, j);
                 break;
@@ -646,12 +715,20 @@ static void on_accept(struct server *s)
     close(conn);
     close(sv[1]);
     struct client *c = &s->clients[slot];
-    *c = (struct client){ .pid = pid, .chan = sv[0], .id = ++s->next_id, .in_use = true };
+    *c = (struct client){ .pid = pid, .chan = sv[0], .in_use = true };
     struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)slot };
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->chan, &ev) == -1) {
+        /* This client fails alone (§8): no line would ever reach it, so it
+         * never joins: no number, no "joined", no "left". Its child sees EOF
+         * on its socketpair and ends; it is reaped like the others, and its
+         * place is free then. */
         syserr("epoll_ctl");
-        close_channel(s, slot);     /* the child sees EOF and ends */
+        if (close(c->chan) == -1)
+            syserr("close");
+        c->chan = -1;
+        return;
     }
+    c->id = ++s->next_id;
     msg("client %u joined", c->id);
 }
 
