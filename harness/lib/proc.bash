@@ -251,6 +251,46 @@ lab_run() {
     lab_wait_exit "$name" "$wait" || true
 }
 
+# A pid read from a file may name a process that has ended and been
+# reaped, and pids come round (pid_max may be 32768, and a grading forks
+# thousands of processes): the number may then be another grading's
+# process, or anybody's.  The grader signals a pid only when it can see that
+# it is still its own: its supervisor, or a process below one of this
+# test's supervisors.
+
+# _lab_is_supervisor NAME PID: PID is NAME's supervisor: lab-supervise
+# writing NAME's status file, or (before its exec) this shell's own child.
+_lab_is_supervisor() {
+    local arg ppid stat
+    local -a args=()
+    mapfile -d '' -t args 2>/dev/null <"/proc/$2/cmdline" || return 1
+    for arg in "${args[@]}"; do
+        [[ $arg == "$LAB_RUN/$1.status" ]] && return 0
+    done
+    read -r stat 2>/dev/null <"/proc/$2/stat" || return 1
+    stat=${stat##*) }
+    read -r _ ppid _ <<<"$stat"
+    [[ $ppid == "$BASHPID" ]]
+}
+
+# _lab_below_supervisor PID: PID is, or descends from, a supervisor of this
+# test (a program, its strace, a child or worker it made).
+_lab_below_supervisor() {
+    local pid=$1 stat ppid steps=0 spid_file
+    local -A supervisors=()
+    for spid_file in "$LAB_RUN"/*.spid; do
+        [[ -s $spid_file ]] && supervisors[$(<"$spid_file")]=1
+    done
+    while [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1 && steps++ < 64)); do
+        [[ -n ${supervisors[$pid]:-} ]] && return 0
+        read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
+        stat=${stat##*) }
+        read -r _ ppid _ <<<"$stat"
+        pid=$ppid
+    done
+    return 1
+}
+
 # lab_stop NAME: ends NAME's whole tree now and waits for its supervisor.
 lab_stop() {
     local name=$1 spid
@@ -259,8 +299,9 @@ lab_stop() {
     # The supervisor may end by itself between the check and the kill: a
     # kill that finds nobody is no failure (bats fails a test on any).
     if ! lab_finished "$name"; then
-        kill -TERM "$spid" 2>/dev/null || :
-        lab_wait_until 10 lab_finished "$name" || kill -KILL "$spid" 2>/dev/null || :
+        if _lab_is_supervisor "$name" "$spid"; then kill -TERM "$spid" 2>/dev/null || :; fi
+        lab_wait_until 10 lab_finished "$name" ||
+            if _lab_is_supervisor "$name" "$spid"; then kill -KILL "$spid" 2>/dev/null || :; fi
     fi
     wait "$spid" 2>/dev/null || : # 137 if it had to be killed: no failure of the test
     return 0
@@ -941,7 +982,7 @@ lab_assert_no_zombies() {
 # Fails, saying so, if the program has already ended.
 lab_signal() {
     local pid
-    if pid=$(lab_pid "$1") && kill -s "$2" "$pid" 2>/dev/null; then
+    if pid=$(lab_pid "$1") && _lab_below_supervisor "$pid" && kill -s "$2" "$pid" 2>/dev/null; then
         # Kept for teardown: a program asked to end that is still running
         # when the test ends did not end after that signal.
         printf 'SIG%s %s\n' "${2#SIG}" "${EPOCHREALTIME%.*}" >>"$LAB_RUN/$1.signals"
@@ -974,7 +1015,7 @@ lab_check_ended_after_signal() {
 # program), WHAT naming it for the message.  Fails, saying so, if that
 # process has already ended.
 lab_signal_pid() {
-    kill -s "$2" "$1" 2>/dev/null && return 0
+    _lab_below_supervisor "$1" && kill -s "$2" "$1" 2>/dev/null && return 0
     lab_fail "$3 (pid $1) still running, to be sent SIG${2#SIG}" "it had already ended" "${4:-}"
 }
 
