@@ -28,7 +28,11 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #   --out FILE       standard output to FILE instead of $LAB_RUN/NAME.out
 #   --limit SECONDS  hard time limit of this spawn (default $LAB_HARD_LIMIT)
 #   --max-output N   largest file it may write, in bytes
-#   --max-procs N    how many processes its tree may add
+#   --max-procs N    how many processes its tree may add (as root a pids
+#                    cgroup of its own; otherwise RLIMIT_NPROC, which counts
+#                    every process of the uid, so that programs the test
+#                    starts beside it later, and their supervisors, use up
+#                    its budget too: give room for them)
 #   --grace SECONDS  after it ends, how long what it left running may take
 #                    to end by itself before it is killed
 #   --valgrind       run it under valgrind (see valgrind.bash); bounds scale
