@@ -262,35 +262,41 @@ lab_run() {
 # it is still its own: its supervisor, or a process below one of this
 # test's supervisors.
 
+# _lab_ppid_of PID VAR: sets VAR to PID's parent pid (field 4 of
+# /proc/PID/stat, counted after the ")" that ends the command name, which
+# may hold spaces and parentheses); fails when PID is gone.  No subshell:
+# the teardown calls it for every process it may signal.
+_lab_ppid_of() {
+    local stat
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    stat=${stat##*) }
+    read -r _ "$2" _ <<<"$stat"
+}
+
 # _lab_is_supervisor NAME PID: PID is NAME's supervisor: lab-supervise
 # writing NAME's status file, or (before its exec) this shell's own child.
 _lab_is_supervisor() {
-    local arg ppid stat
+    local arg ppid
     local -a args=()
     mapfile -d '' -t args 2>/dev/null <"/proc/$2/cmdline" || return 1
     for arg in "${args[@]}"; do
         [[ $arg == "$LAB_RUN/$1.status" ]] && return 0
     done
-    read -r stat 2>/dev/null <"/proc/$2/stat" || return 1
-    stat=${stat##*) }
-    read -r _ ppid _ <<<"$stat"
+    _lab_ppid_of "$2" ppid || return 1
     [[ $ppid == "$BASHPID" ]]
 }
 
 # _lab_below_supervisor PID: PID is, or descends from, a supervisor of this
 # test (a program, its strace, a child or worker it made).
 _lab_below_supervisor() {
-    local pid=$1 stat ppid steps=0 spid_file
+    local pid=$1 steps=0 spid_file
     local -A supervisors=()
     for spid_file in "$LAB_RUN"/*.spid; do
         [[ -s $spid_file ]] && supervisors[$(<"$spid_file")]=1
     done
     while [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1 && steps++ < 64)); do
         [[ -n ${supervisors[$pid]:-} ]] && return 0
-        read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
-        stat=${stat##*) }
-        read -r _ ppid _ <<<"$stat"
-        pid=$ppid
+        _lab_ppid_of "$pid" pid || return 1
     done
     return 1
 }
@@ -568,21 +574,24 @@ lab_note_stuck() {
 # (a container), the programs' uid's own, read under that uid.
 _lab_pipe_wait() {
     local pid=$1 indent=$2 out nr fd target peer p f flags comm mode ppid pp who
+    local script
     # shellcheck disable=SC2016 # expanded by that bash
-    local script='read -r nr fd _ <"/proc/$1/syscall" 2>/dev/null || exit 0
+    script="$(declare -f _lab_ppid_of)"'
+        read -r nr fd _ <"/proc/$1/syscall" 2>/dev/null || exit 0
         [[ $nr == 0 || $nr == 1 ]] || exit 0
         fd=$((fd))
         t=$(readlink "/proc/$1/fd/$fd") || exit 0
         [[ $t == pipe:\[* || -p $t ]] || exit 0
-        ppid() { local st; read -r st <"/proc/$1/stat" && st=${st##*) } && read -r _ st _ <<<"$st" && echo "$st"; }
-        echo "$nr $fd $(ppid "$1") $t"
+        pp=; _lab_ppid_of "$1" pp
+        echo "$nr $fd $pp $t"
         g=${t//\\/\\\\}; g=${g//\[/\\[}; g=${g//\]/\\]}; g=${g//\*/\\*}; g=${g//\?/\\?}
         find /proc/[0-9]*/fd -maxdepth 1 -lname "$g" -printf "%h %f\n" 2>/dev/null |
             while read -r d f; do
                 p=${d#/proc/}; p=${p%/fd}; fl=0; c=
                 while read -r k v; do [[ $k == flags: ]] && fl=$v; done <"/proc/$p/fdinfo/$f"
                 read -r c <"/proc/$p/comm"
-                echo "$p $f $fl $(ppid "$p") $c"
+                pp=; _lab_ppid_of "$p" pp
+                echo "$p $f $fl $pp $c"
             done'
     out=$(lab_read_proc "$script" "$pid")
     [[ -n ${out:-} ]] || return 0
