@@ -1023,6 +1023,26 @@ lab_check_ended_after_signal() {
     return "$failed"
 }
 
+# lab_kill SIGNAL PID...: sends SIGNAL to each PID that is still the
+# test's own (a supervisor of this test or below one), quietly; a PID that
+# has ended, or has come round to somebody else's process, is left alone.
+# -PGID names a process group, sent it only while its leader PGID is the
+# test's own.  Status 1 when any of them was not sent it.  For the test's
+# own steps (SIGSTOP and SIGCONT around a forced interleaving, a kill that
+# needs no message); lab_signal and lab_signal_pid say what went wrong.
+lab_kill() {
+    local sig=${1#-} target status=0
+    shift
+    for target; do
+        if _lab_below_supervisor "${target#-}"; then
+            kill -s "$sig" -- "$target" 2>/dev/null || status=1
+        else
+            status=1
+        fi
+    done
+    return "$status"
+}
+
 # lab_signal_pid PID SIGNAL WHAT [LOOK_AT]: sends SIGNAL to a process the
 # test found rather than started (a child or worker of the learner's
 # program), WHAT naming it for the message.  Fails, saying so, if that

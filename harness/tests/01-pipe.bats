@@ -309,7 +309,7 @@ assert_relay_ended() {
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$(lab_pid reader)" T || true
     # The parent sleeps in write() on the full pipe (not merely asleep).
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in_pipe_write "$parent" || true
-    kill -USR1 "$parent" 2>/dev/null || true
+    lab_kill USR1 "$parent" || true
     lab_wait_output relay '^pipe_relay: forwarded [0-9]+ bytes$' 5 err || true
     lab_signal reader CONT
     lab_wait_exit relay 15 || true

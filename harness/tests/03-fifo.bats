@@ -311,7 +311,7 @@ one_write_per_message() {
     early=$(lab_path early)
     lab_spawn early --inject 'mknod,mknodat:signal=SIGTERM' -- "$SERVER" -p "$early"
     if lab_wait_output early '^fifo_server: listening on ' 5 err; then
-        kill -TERM "$(lab_pid early)" 2>/dev/null || :
+        lab_kill TERM "$(lab_pid early)" || :
     fi
     lab_wait_exit early 5 || true
     if [[ -e $early || -L $early ]]; then
@@ -336,7 +336,7 @@ stopped() {
 stopped_after() {
     stopped "$2" || { lab_finished "$1" && return 2; return 1; }
     grep -qE -- "$3" "$LAB_RUN/$1.err" && return 0
-    kill -CONT "$2" 2>/dev/null
+    lab_kill CONT "$2"
     return 1
 }
 
@@ -344,7 +344,7 @@ stopped_after() {
 # stdout; NAME (process PID) stopped after a write() goes on meanwhile.
 served_while_stopping() {
     grep -qE -- "$3" "$LAB_RUN/$1.out" && return 0
-    stopped "$2" && kill -CONT "$2" 2>/dev/null
+    stopped "$2" && lab_kill CONT "$2"
     lab_finished "$1" && return 2
     return 1
 }

@@ -123,7 +123,7 @@ expected_jobs() {
     for k in 1 2 3; do
         pid=$(lab_pid "worker$k") && wpid[k]=$pid && lab_wait_while_running "worker$k" 5 worker_stopped "$pid" ||
             {
-                kill -CONT "$dpid" 2>/dev/null || :
+                lab_kill CONT "$dpid" || :
                 lab_fail "worker $k at its first mq_timedreceive() (where the grader stops it)" \
                     "$(lab_describe "worker$k")" "§6: mq_timedreceive() takes the jobs" "$(lab_show_output "worker$k")"
                 return 1
@@ -195,7 +195,7 @@ expected_jobs() {
         -- "$WORKER" -q "$Q" -t "$t" -i 5
     pid=$(lab_pid worker) && lab_wait_while_running worker 5 worker_stopped "$pid" ||
         {
-            kill -CONT "$dpid" 2>/dev/null || :
+            lab_kill CONT "$dpid" || :
             lab_fail "mq_worker at its 11th mq_timedreceive(), once it has taken the 10 jobs (where the grader stops it)" \
                 "$(lab_describe worker)" "§6" "$(lab_show_output worker)"
             return 1
@@ -204,7 +204,7 @@ expected_jobs() {
     lines=$(grep -c '^worker 5 pid ' "$LAB_RUN/worker.out" || :)
     ((lines == 10)) || {
         lab_signal worker CONT
-        kill -CONT "$dpid" 2>/dev/null || :
+        lab_kill CONT "$dpid" || :
         lab_fail "10 job lines \"worker 5 pid P job J priority R\" on mq_worker's stdout while it waits for an 11th job" \
             "$lines such line(s) so far" \
             "§6: the job line, exactly, on stdout, written with one write() when the job is taken (printf() into a file is held in a buffer until exit: fflush(), or format and write())" \
@@ -212,9 +212,9 @@ expected_jobs() {
         return 1
     }
     lab_signal worker CONT
-    finish_worker worker 5 10 "$t" || { kill -CONT "$dpid" 2>/dev/null || :; return 1; }
+    finish_worker worker 5 10 "$t" || { lab_kill CONT "$dpid" || :; return 1; }
     [[ -z $LAB_MQUEUE_DIR || -e $LAB_MQUEUE_DIR$Q ]] || {
-        kill -CONT "$dpid" 2>/dev/null || :
+        lab_kill CONT "$dpid" || :
         lab_fail "the queue $LAB_MQUEUE_DIR$Q still there once the worker has exited (the dispatcher is stopped)" \
             "it is gone: the worker removed it" "§3 and §6: workers never remove the queue, only the dispatcher does"
         return 1

@@ -320,7 +320,7 @@ holder_states() {
     lab_signal back STOP || return
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$bpid" T ||
         lab_fail "cb_client upper give-back stopped by SIGSTOP" "$(lab_describe back)" "" || return
-    kill -CONT "$spid" 2>/dev/null || true
+    lab_kill CONT "$spid" || true
     # The server answers, then waits for the next call.
     lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$spid" ||
         lab_fail "cb_server to answer the call and wait for the next one in sem_wait()" "$(lab_describe server)" \
@@ -333,7 +333,7 @@ holder_states() {
     [[ $states == "DONE FREE FREE FREE" ]] ||
         lab_fail "the slot of cb_client upper give-back DONE once the server has answered it, and three FREE" \
             "the slots were: $states" "§3 and §5: the server sets the slot DONE, then posts done" || return
-    kill -CONT "$bpid" 2>/dev/null || true
+    lab_kill CONT "$bpid" || true
     # It sleeps in sem_wait() (for the lock), or it ends (it gave its slot
     # back without the lock: status 2 once it is gone).
     _back_waits() { lab_finished back || lab_blocked_in_sem_wait "$bpid"; }
@@ -399,7 +399,7 @@ _clients_done_or_corrupt() {
     for name in f1 f2 f3; do
         lab_stop "$name"
     done
-    kill -CONT "$spid" 2>/dev/null || true
+    lab_kill CONT "$spid" || true
     lab_wait_exit x 10 || true
     lab_wait_exit w 10 || true
     assert_call x "upper(x) = X (ran in pid $spid)" \
@@ -1085,7 +1085,7 @@ _all_ended() {
     # SIGTERM reaches each server as soon as it runs again.
     for name in A B; do
         lab_signal "$name" TERM || return
-        kill -CONT "$(lab_pid "$name")" 2>/dev/null || true
+        lab_kill CONT "$(lab_pid "$name")" || true
     done
     lab_wait_until "$(lab_seconds 5)" _all_ended || true
     for name in "${WAITING[@]}"; do
@@ -1163,7 +1163,7 @@ EOF
     lab_wait_output taking '^holding the lock$' 5 ||
         lab_fail "the grader's cb_lockholder to take the lock once the client has registered its call" \
             "$(lab_describe taking)" "§4 step 2: the client posts lock, then work" "$(lab_show_output taking)" || return
-    kill -CONT "$spid" 2>/dev/null || true
+    lab_kill CONT "$spid" || true
     lab_input taking work || return
     lab_wait_output taking '^work taken$' 5 ||
         lab_fail "cb_server to wake up for the call (the grader's cb_lockholder sees the work semaphore taken)" \

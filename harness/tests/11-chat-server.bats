@@ -39,7 +39,7 @@ teardown() {
         # A test that stopped the server or a child (SIGSTOP) lets it go on.
         local pid
         for pid in $(lab_pid server) $(lab_descendants server); do
-            kill -CONT "$pid" 2>/dev/null || :
+            lab_kill CONT "$pid" || :
         done
         lab_signal server TERM
         lab_wait_exit server 5 || true
@@ -240,7 +240,7 @@ reset_client() {
     local inode
     read -r inode _ < <(server_end "$1") ||
         lab_fail "client $1's connection to the server" "none found" "§4" || return
-    kill -KILL "$(lab_pid "$1")"
+    lab_kill KILL "$(lab_pid "$1")"
     lab_wait_until "$(lab_seconds 5)" socket_gone "$inode" ||
         lab_fail "the server's end of $1's connection reset once $1 was killed with unread bytes" \
             "it is still there" "§4" || return
@@ -282,7 +282,7 @@ object_of_size() {
 stop_parent() {
     local srv
     srv=$(lab_pid server)
-    kill -STOP "$srv"
+    lab_kill STOP "$srv"
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$srv" T ||
         lab_fail "the server stopped (SIGSTOP)" "$(lab_describe server)" "§6"
 }
@@ -434,7 +434,7 @@ fdinfo() {
         lab_fail "a's and b's lines (2508 bytes each) waiting in their connections" "they did not arrive" "§4" ||
         return
     stop_parent || return
-    kill -CONT "$pa" "$pb"
+    lab_kill CONT "$pa" "$pb"
     _first_chunks_out() {
         local who inode rx
         for who in a b; do
@@ -445,7 +445,7 @@ fdinfo() {
     lab_wait_until "$(lab_seconds 5)" _first_chunks_out ||
         lab_fail "a's and b's children, continued, to read their lines and wait for the parent" \
             "a's child: $(lab_stuck_state "$pa"); b's child: $(lab_stuck_state "$pb")" "§7" || return
-    kill -CONT "$(lab_pid server)"
+    lab_kill CONT "$(lab_pid server)"
     received c 62
     received a 31
     received b 31
@@ -472,7 +472,7 @@ fdinfo() {
     _b_read() { server_unread b 0 && lab_proc_state "$pb" S; }
     lab_wait_while_running server 5 _b_read ||
         lab_fail "b's child to read b's line \"B-whole\" and wait" "b's child: $(lab_stuck_state "$pb")" "§4" || return
-    kill -CONT "$(lab_pid server)"
+    lab_kill CONT "$(lab_pid server)"
     received c 63
     local got
     got=$(tail -n 1 "$LAB_RUN/c.out" | head -c 60)
@@ -557,7 +557,7 @@ fdinfo() {
     lab_wait_while_running server 5 _lines_waiting ||
         lab_fail "c3's and c4's children, their lines sent, to wait" \
             "c3's child: $(lab_stuck_state "$p3"); c4's child: $(lab_stuck_state "$p4")" "§7" || return
-    kill -CONT "$p2"
+    lab_kill CONT "$p2"
     lab_wait_lines c2 904 10 || {
         tail -n +901 "$LAB_RUN/c2.out" >"$BATS_TEST_TMPDIR/c2.after-900"
         lab_fail "client c2, whose child was stopped while c1's first line went out, to receive c1's two lines and c3's and c4's, sent meanwhile: 904 lines" \
@@ -646,7 +646,7 @@ fdinfo() {
         lab_fail "a's and b's children to end once a and b half-closed (the server stopped, they are not reaped yet)" \
             "zombies below the server: $(lab_zombies server | tr '\n' ' ')" \
             "§4: at end of input the child relays what it holds and exits" || return
-    kill -CONT "$(lab_pid server)"
+    lab_kill CONT "$(lab_pid server)"
     lab_wait_no_zombies server 2 \
         "§6: two children that end together send one SIGCHLD between them: the parent calls waitpid(-1, WNOHANG) in a loop until it returns 0, not once per byte of the self-pipe" ||
         return
@@ -685,13 +685,13 @@ fdinfo() {
             "$(lab_describe server)" "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)" ||
         return
     if nc -z -w 2 127.0.0.1 "$PORT" 2>/dev/null; then
-        kill -CONT "$pb"
+        lab_kill CONT "$pb"
         lab_wait_exit server 5 || :
         lab_fail "no new connection on port $PORT while the server shuts down (waiting for b's child)" \
             "a client could connect: the listening socket was still open" \
             "§6: at SIGTERM, close the listening socket first, then stop the children and wait for them" || return
     fi
-    kill -CONT "$pb"
+    lab_kill CONT "$pb"
     clean_end TERM || return
     # The connections the server closed first are still on $PORT (TIME_WAIT,
     # FIN-WAIT-2): a server restarted at once binds all the same (SO_REUSEADDR).
@@ -736,7 +736,7 @@ fdinfo() {
     lab_wait_while_running server 5 _garbage_ended ||
         lab_fail "the garbage client's 4096 bytes and end of input to reach the server, and its child to wait (a's child is stopped)" \
             "they did not; server: $(lab_describe server)" "§4" "$(lab_show_output server)" || return
-    kill -CONT "$pa"
+    lab_kill CONT "$pa"
     wait_server_line "^chat_server: client 2 left\$" \
         "the garbage client (client 2) to come and go: \"chat_server: client 2 left\"" \
         "§4: a client's end of input means it leaves" || return
@@ -1159,14 +1159,14 @@ refused() {
     # sends b's line: both wait for the parent, which gets one wake-up.
     srv=$(lab_pid server)
     stop_parent || return
-    kill -CONT "$pb"
+    lab_kill CONT "$pb"
     _b_child_done() {
         (($(wc -l <"$LAB_RUN/b.out") >= 1)) && server_unread b 0 && lab_proc_state "$pb" S
     }
     lab_wait_until "$(lab_seconds 5)" _b_child_done ||
         lab_fail "b's child, continued, to write a's line to b, read b's line and wait" \
             "b received $(wc -l <"$LAB_RUN/b.out") line(s); b's child: $(lab_stuck_state "$pb")" "§7" || return
-    kill -CONT "$srv"
+    lab_kill CONT "$srv"
     lab_wait_lines a 1 5 ||
         lab_fail "client a to receive b's line" \
             "it received nothing: b's line waited in the parent's end of b's socketpair behind another message, and was never read; server: $(lab_describe server)" \
@@ -1189,7 +1189,7 @@ refused() {
     say a "while b's child is stopped"
     received c 1
     lab_signal_pid "$pb" TERM "b's child" || return
-    kill -CONT "$pb"
+    lab_kill CONT "$pb"
     wait_server_line '^chat_server: client 2 left$' \
         "the line \"chat_server: client 2 left\" once b's child alone got SIGTERM" \
         "§6: the child installs its own SIGTERM handler (a flag): it leaves its loop and _exit()s, the parent reaps it; the parent's handler is not the child's" ||
@@ -1216,7 +1216,7 @@ refused() {
         lab_fail "the server to lead its own process group" "its group is $pgid" "§6" || return
     stop_parent || return
     printf 'SIGINT %s\n' "${EPOCHREALTIME%.*}" >>"$LAB_RUN/server.signals"
-    kill -INT -- "-$pgid"
+    lab_kill INT "-$pgid"
     _sigint_taken() {
         local child pending mask
         for child in $children; do
@@ -1230,7 +1230,7 @@ refused() {
     }
     lab_wait_until "$(lab_seconds 5)" _sigint_taken ||
         lab_fail "each child to take its SIGINT" "one still has it pending" "§6" || return
-    kill -CONT "$srv"
+    lab_kill CONT "$srv"
     clean_end INT || return
     local lines
     lines=$(grep -c 'shutting down' "$LAB_RUN/server.err")
@@ -1264,7 +1264,7 @@ refused() {
     lab_signal_pid "$pn" STOP "long's netcat" || return
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pn" T ||
         lab_fail "long's netcat stopped (SIGSTOP)" "$(lab_stuck_state "$pn")" "§4" || return
-    kill -CONT "$pl"
+    lab_kill CONT "$pl"
     _long_answered() {
         local st
         st=$(client_state long) || return 1
@@ -1277,7 +1277,7 @@ refused() {
             "$(lab_show_output server)" || return
     state=$(client_state long)
     [[ -n $state ]] && state="in TCP state $state (08: CLOSE_WAIT, the server's FIN is in)"
-    kill -CONT "$pn"
+    lab_kill CONT "$pn"
     lab_close_input long
     lab_wait_exit long 5 ||
         lab_fail "long's netcat to end once the server disconnected it" "it still runs: $(lab_describe long)" "§4" || return
@@ -1320,7 +1320,7 @@ refused() {
     # b's child goes on: it writes a's line and answers; then b speaks, and
     # the parent reads b's answer before b's line (one socketpair, in order):
     # once c has b's line, every reader of a's slot is done.
-    kill -CONT "$pb"
+    lab_kill CONT "$pb"
     received b 1
     say b "from b"
     received c 2
@@ -1460,7 +1460,7 @@ holds_last_bytes() {
     lab_wait_while_running server 5 _first_chunk_at_b ||
         lab_fail "client b to receive the first 1024 bytes of a's line" \
             "it received $(wc -c <"$LAB_RUN/b.out") bytes in all" "§4 and §7" || return
-    kill -CONT "$py"
+    lab_kill CONT "$py"
     wait_server_line '^chat_server: client 4 left$' \
         "the line \"chat_server: client 4 left\" once y's connection was reset" "§4" || return
     lab_wait_lines a 4 "$RECV_BOUND" ||
