@@ -60,6 +60,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -279,6 +280,49 @@ signal_cgroup(int sig)
     return n;
 }
 
+/* True if PID is below us: its chain of parents, read in /proc, reaches
+ * us.  The bound only guards against a loop read from a /proc that changed
+ * under the walk; a real chain is shorter than the pids the lab allows. */
+static bool
+is_below_us(pid_t pid)
+{
+    pid_t self = getpid();
+
+    for (int steps = 0; pid > 1 && steps < 65536; steps++) {
+        pid_t ppid;
+        if (!read_proc_stat(pid, NULL, 0, NULL, &ppid))
+            return false;
+        if (ppid == self)
+            return true;
+        pid = ppid;
+    }
+    return false;
+}
+
+/* SIGKILL to PID, a descendant found in a snapshot of /proc, only while it
+ * is still below us: between the snapshot and the kill its own parent may
+ * have reaped it and its pid come round to somebody else's process.  A
+ * pidfd pins the process it was opened on, so the check made after opening
+ * it holds for the process the signal goes to.  Without pidfds (ENOSYS:
+ * an old kernel, or a seccomp filter that refuses them) the check is made
+ * just before kill(): a window of a few microseconds instead of a sweep's. */
+static bool
+kill_if_below(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        bool sent = is_below_us(pid) &&
+            syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0;
+        close(fd);
+        return sent;
+    }
+    if (errno != ENOSYS && errno != EPERM)
+        return false;           /* ESRCH: it has ended */
+#endif
+    return is_below_us(pid) && kill(pid, SIGKILL) == 0;
+}
+
 /* Reap every child that has ended.  With note_strays, every one that is
  * not the command itself was re-parented to us: a stray. */
 static void
@@ -320,7 +364,7 @@ kill_tree(bool *main_done, int *main_status)
         if (found > st.procs_peak)
             st.procs_peak = found;
         for (int i = 0; i < found; i++)
-            if (kill(victims[i], SIGKILL) == 0)
+            if (kill_if_below(victims[i]))
                 n++;
         reap(false, main_done, main_status);
         if (n == 0 && *main_done) {
