@@ -374,7 +374,8 @@ expected_jobs() {
 @test "the attribute line reports what mq_getattr says (maxmsg, msgsize, curmsgs)" {
     local t
     t=$(timeout_ms 300)
-    umask 022   # the queue's mode 0600 is then 600, and 0644 or 0666 show as 644
+    # The programs' umask is 022 (lab-grade): the queue's mode 0600 is then
+    # 600, and 0644 or 0666 show as 644.
     # Leading zeros are decimal digits like any other (§2): -n 07 -m 0512 is 7 jobs of at most 512 bytes.
     start_dispatch dispatch -n 07 -m 0512 || return
     lab_assert_stderr_line dispatch "mq_dispatch: queue $Q ready (maxmsg 10, msgsize 512)" \

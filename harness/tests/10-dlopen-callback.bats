@@ -982,8 +982,8 @@ usage_errors() {
 
 # points: 5
 @test "a second server on the same name: File exists, exit status 1, and the first one serves on (mode 0600)" {
-    # Under a umask of 022, a mode wider than 0600 would show.
-    LAB_PROGRAM_UMASK=0022 start_server || return
+    # Under the programs' umask, 022, a mode wider than 0600 would show.
+    start_server || return
     local spid mode
     spid=$(lab_pid server)
     mode=$(stat -c %a "/dev/shm/${SHM#/}")
