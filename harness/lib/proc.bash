@@ -30,9 +30,12 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #   --max-output N   largest file it may write, in bytes
 #   --max-procs N    how many processes its tree may add (as root a pids
 #                    cgroup of its own; otherwise RLIMIT_NPROC, which counts
-#                    every process of the uid, so that programs the test
-#                    starts beside it later, and their supervisors, use up
-#                    its budget too: give room for them)
+#                    every process of the uid: see --beside)
+#   --beside N       the test runs up to N other programs at the same time
+#                    as this one: where the budget is RLIMIT_NPROC, they
+#                    (and, unless the grader is root, their supervisors)
+#                    would use it up, so lab-supervise makes room for them
+#                    (-b); a pids cgroup counts this tree alone
 #   --grace SECONDS  after it ends, how long what it left running may take
 #                    to end by itself before it is killed
 #   --valgrind       run it under valgrind (see valgrind.bash); bounds scale
@@ -59,7 +62,7 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    arguments as numbers (buffer addresses, not contents)
 lab_spawn() {
     local name=$1 in=/dev/null out="" limit=$LAB_HARD_LIMIT
-    local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0
+    local max_output=$LAB_MAX_OUTPUT max_procs=$LAB_MAX_PROCS grace=0 beside=0
     local in_pipe=0 valgrind="" strace_calls="" trace_path="" strace_raw=""
     local -a injects=()
     shift
@@ -71,6 +74,7 @@ lab_spawn() {
         --limit) limit=$2; shift 2 ;;
         --max-output) max_output=$2; shift 2 ;;
         --max-procs) max_procs=$2; shift 2 ;;
+        --beside) beside=$2; shift 2 ;;
         --grace) grace=$2; shift 2 ;;
         --valgrind) valgrind=memcheck; shift ;;
         --helgrind) valgrind=helgrind; shift ;;
@@ -124,12 +128,13 @@ lab_spawn() {
 
     # As root the program runs under its own uid (-u), which makes it a
     # stranger to the grader; the files the supervisor opens for it are
-    # opened before it drops to that uid.  The umask is the one the
-    # grading started with, not the grader's private 077.
+    # opened before it drops to that uid.  The umask is
+    # LAB_PROGRAM_UMASK (lab-grade: 022, whatever the learner's), not the
+    # grader's private 077.
     (
         umask "${LAB_PROGRAM_UMASK:-0022}"
         exec "$LAB_TOOLS/lab-supervise" -t "$(lab_seconds "$limit" $scale_kind)" -g "$grace" \
-            -f "$max_output" -n "$max_procs" ${LAB_PROGRAM_UID:+-u "$LAB_PROGRAM_UID"} \
+            -f "$max_output" -n "$max_procs" -b "$beside" ${LAB_PROGRAM_UID:+-u "$LAB_PROGRAM_UID"} \
             -p "$LAB_RUN/$name.pid" -s "$LAB_RUN/$name.status" -- "${cmd[@]}" \
             <"$in" >"$out" 2>"$LAB_RUN/$name.err" 3>&-
     ) &

@@ -108,13 +108,16 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: %s [-t SECONDS] [-g SECONDS] [-f BYTES] [-n PROCS] [-u UID]\n"
-        "       %*s [-p PIDFILE] [-s STATUSFILE] -- COMMAND [ARG...]\n"
+        "usage: %s [-t SECONDS] [-g SECONDS] [-f BYTES] [-n PROCS] [-b PROGRAMS]\n"
+        "       %*s [-u UID] [-p PIDFILE] [-s STATUSFILE] -- COMMAND [ARG...]\n"
         "  -t  kill the whole process tree after SECONDS (decimal, 0 = never)\n"
         "  -g  after COMMAND ends, give what it left running SECONDS to end\n"
         "      by itself before it is killed (default 0)\n"
         "  -f  largest file COMMAND may write, in bytes (RLIMIT_FSIZE)\n"
         "  -n  how many more processes the tree may have (fork-bomb guard)\n"
+        "  -b  how many other programs the caller runs beside COMMAND: when\n"
+        "      the budget is RLIMIT_NPROC they count in it, and it grows by\n"
+        "      that many (twice as many if their supervisors share the uid)\n"
         "  -u  run COMMAND under this uid and gid, no other groups (as root)\n"
         "  -p  write COMMAND's pid to PIDFILE once it has started\n"
         "  -s  write what happened to STATUSFILE (key=value lines)\n",
@@ -546,7 +549,7 @@ make_pids_cgroup(long budget)
 
 /* In the child, before exec: put ourselves where the grader wants us. */
 static void
-prepare_child(long fsize_limit, long budget, sigset_t *saved_mask)
+prepare_child(long fsize_limit, long budget, long beside, sigset_t *saved_mask)
 {
     struct rlimit rl;
     struct sigaction dfl;
@@ -560,9 +563,14 @@ prepare_child(long fsize_limit, long budget, sigset_t *saved_mask)
             _exit(125);
     } else if (budget > 0 && (geteuid() != 0 || run_uid >= 0)) {
         /* RLIMIT_NPROC counts every process of the uid on the machine, and
-         * never applies to root: it is the command's uid that counts. */
+         * never applies to root: it is the command's uid that counts.  The
+         * programs the caller starts beside this one after it (and, when
+         * we are not root, their supervisors: same uid) would use up the
+         * budget; -b makes room for them.  A pids cgroup counts our own
+         * tree only, and needs none. */
         uid_t uid = run_uid >= 0 ? (uid_t) run_uid : getuid();
-        rl.rlim_cur = rl.rlim_max = (rlim_t) (count_user_tasks(uid) + budget);
+        long room = beside * (geteuid() != 0 ? 2 : 1);
+        rl.rlim_cur = rl.rlim_max = (rlim_t) (count_user_tasks(uid) + budget + room);
         setrlimit(RLIMIT_NPROC, &rl);
     }
     /* Every signal back to its default: ignored signals survive exec, and a
@@ -615,15 +623,16 @@ main(int argc, char *argv[])
 {
     const char *pid_file = NULL, *status_file = NULL;
     double limit_s = 0, grace_s = 0;
-    long fsize_limit = 0, budget = 0;
+    long fsize_limit = 0, budget = 0, beside = 0;
     int opt;
 
-    while ((opt = getopt(argc, argv, "+t:g:f:n:p:s:u:")) != -1) {
+    while ((opt = getopt(argc, argv, "+t:g:f:n:b:p:s:u:")) != -1) {
         switch (opt) {
         case 't': limit_s = parse_number(optarg, "-t"); break;
         case 'g': grace_s = parse_number(optarg, "-g"); break;
         case 'f': fsize_limit = (long) parse_number(optarg, "-f"); break;
         case 'n': budget = (long) parse_number(optarg, "-n"); break;
+        case 'b': beside = (long) parse_number(optarg, "-b"); break;
         case 'p': pid_file = optarg; break;
         case 's': status_file = optarg; break;
         case 'u':
@@ -687,7 +696,7 @@ main(int argc, char *argv[])
         fatal("fork: %s", strerror(errno));
     if (st.pid == 0) {
         close(exec_pipe[0]);
-        prepare_child(fsize_limit, budget, &saved);
+        prepare_child(fsize_limit, budget, beside, &saved);
         /* Only 0, 1, 2 and the exec pipe (close-on-exec) go on. */
         if ((exec_pipe[1] > 3 && close_range(3, (unsigned) exec_pipe[1] - 1, 0) == -1) ||
             close_range((unsigned) exec_pipe[1] + 1, ~0U, 0) == -1)
