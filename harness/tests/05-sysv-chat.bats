@@ -585,24 +585,6 @@ peer_says() {
     lab_assert_no_new_ipc "no segment and no semaphore set left once both have exited" "§9"
 }
 
-# threads_joined NAME: valgrind's leak summary of NAME shows no block
-# possibly lost. A thread never joined keeps the block pthread_create()
-# allocated for its thread-local storage (272 bytes with glibc), which
-# only an inner pointer reaches: "possibly lost". A joined thread's is
-# freed.
-threads_joined() {
-    local log summary=""
-    for log in "$LAB_LOGS/$1".vg.*; do
-        [[ -e $log ]] || continue
-        summary+=$(sed -nE 's/^==[0-9]+== +(possibly lost: ([0-9,]+) bytes in ([0-9,]+) blocks)$/\1/p' "$log" |
-            grep -v 'in 0 blocks$' || true)
-    done
-    [[ -z $summary ]] && return 0
-    lab_fail "no block \"possibly lost\" at the exit of $1: each thread joined (pthread_join) before the process exits" \
-        "valgrind's leak summary says: $summary" \
-        "§9: join every thread; a thread never joined leaves the block pthread_create() allocated for it (272 bytes) possibly lost"
-}
-
 # points: 5
 @test "valgrind finds no memory error, no leak and no open descriptor on either side" {
     side a a --in "$BATS_FILE_TMPDIR/short.a" --valgrind
@@ -613,8 +595,8 @@ threads_joined() {
     lab_assert_valgrind_clean b "§9" || return
     lab_assert_valgrind_fds a "§9" || return
     lab_assert_valgrind_fds b "§9" || return
-    threads_joined a || return
-    threads_joined b
+    lab_assert_threads_joined a "§9: join every thread" || return
+    lab_assert_threads_joined b "§9: join every thread"
 }
 
 # points: 5
