@@ -35,6 +35,16 @@ blocked_in_mq() {
             "$(lab_show_output "$name")"
 }
 
+# voluntary_switches PID: how many times PID has gone to sleep so far (a
+# blocking call, a nanosleep()), from /proc/PID/status; 0 once it is gone.
+voluntary_switches() {
+    local key value n=0
+    while read -r key value; do
+        [[ $key == voluntary_ctxt_switches: && $value =~ ^[0-9]+$ ]] && n=$value
+    done <"/proc/$1/status" 2>/dev/null
+    echo "$n"
+}
+
 # worker_stopped PID: stopped (strace's injected SIGSTOP: a tracing stop).
 worker_stopped() {
     lab_proc_state "$1" t || lab_proc_state "$1" T
@@ -310,6 +320,40 @@ expected_jobs() {
             "it ended after $elapsed ms: its deadline was not computed again after job 1" \
             "§6: the deadline is now + TIMEOUT_MS, computed again before every mq_timedreceive() (hint 4)" || return
 
+    # A worker that finds the queue empty when it starts waits too: TIMEOUT_MS
+    # without a job, not "nothing to do" at once (§6). The dispatcher (-n 1)
+    # is stopped once every job is sent, so that the queue stays; worker
+    # "first" takes job 1 and is stopped (strace) at its second
+    # mq_timedreceive(); then worker "empty" starts on the empty queue.
+    local dpid fpid
+    start_dispatch held -n 1 -p 1 || return
+    wait_all_sent held || return
+    dpid=$(lab_pid held) || return
+    lab_signal held STOP
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
+    lab_spawn first --inject 'mq_timedreceive:signal=SIGSTOP:when=2' -- "$WORKER" -q "$Q" -t "$t" -i 10
+    fpid=$(lab_pid first) && lab_wait_while_running first 5 worker_stopped "$fpid" || {
+        lab_kill CONT "$dpid" || :
+        lab_fail "mq_worker at its second mq_timedreceive(), once it has taken job 1 (where the grader stops it)" \
+            "$(lab_describe first)" "§6" "$(lab_show_output first)"
+        return 1
+    }
+    lab_spawn empty -- "$WORKER" -q "$Q" -t "$t" -i 11
+    finish_worker empty 11 0 "$t" || { lab_kill CONT "$dpid" || :; return 1; }
+    elapsed=$(lab_field empty elapsed_ms)
+    ((elapsed >= t)) || {
+        lab_kill CONT "$dpid" || :
+        lab_fail "a worker started on an empty queue to wait $t ms for a job before it exits" \
+            "it ended after $elapsed ms" \
+            "§6: the worker exits once no job has come for TIMEOUT_MS, an empty queue at the start included: mq_timedreceive() waits, whatever mq_curmsgs says" \
+            "$(lab_show_output empty out)"
+        return 1
+    }
+    lab_signal first CONT
+    lab_signal held CONT
+    finish_worker first 10 1 "$t" || return
+    finish_dispatch held 1 || return
+
     # A worker installs no handler: SIGINT and SIGTERM end an idle one at
     # once, long before its TIMEOUT_MS of a minute (§7). Each takes job 1 of
     # a dispatcher of its own, then waits in mq_timedreceive().
@@ -511,8 +555,23 @@ expected_jobs() {
             "§6: mq_timedreceive() takes the jobs" "$(lab_show_output worker)" || return
     # Nothing is taken while the worker is stopped: the dispatcher waits,
     # asleep between two looks at mq_curmsgs, not spinning.
+    # ... and looks every 10 ms: over that same second it goes to sleep
+    # about 100 times (voluntary_ctxt_switches in /proc/PID/status, one per
+    # nanosleep()); at least 10 are required (one look in 100 ms), so that a
+    # loaded machine passes and a dispatcher that sleeps 1 s between two
+    # looks does not. (Read from /proc, not counted by strace: a traced busy
+    # loop spends most of its time stopped, and would look idle.)
+    local dpid sleeps
+    dpid=$(lab_pid dispatch) || return
+    sleeps=$(voluntary_switches "$dpid")
     lab_assert_idle dispatch 1 10 \
         "§4: look at mq_curmsgs every 10 ms and sleep (nanosleep()) in between, not in a busy loop (hint 6)" || return
+    sleeps=$(($(voluntary_switches "$dpid") - sleeps))
+    ((sleeps >= 10)) ||
+        lab_fail "mq_dispatch to look at mq_curmsgs every 10 ms while the jobs wait: at least 10 sleeps in 1 s (100 at 10 ms)" \
+            "it went to sleep $sleeps time(s) in that second (voluntary_ctxt_switches in /proc/$dpid/status)" \
+            "§4: mq_getattr() every 10 ms, a sleep of 10 ms in between (hint 6): a longer sleep keeps the queue there long after the last job was taken" ||
+        return
     lab_signal dispatch TERM
     lab_wait_exit dispatch 5 ||
         lab_fail "mq_dispatch to end soon after SIGTERM" "$(lab_describe dispatch)" \
@@ -649,7 +708,41 @@ assert_usage_error_argv() {
     lab_assert_stderr_line worker0 \
         "mq_worker: invalid queue name 'jobs': it must start with '/', then 1 to 255 characters, none of them '/'" \
         "§2 and §3 (queue names)" || return
-    lab_assert_no_new_ipc "no queue created for bad arguments" "§2: check the arguments before mq_open()"
+    # The ends of each range of §2 are accepted, not usage errors. The
+    # dispatcher's are seen through the errors they lead to, at once: -n
+    # 1000000 -m 16 -l 16 --nonblock puts 10 jobs of exactly 16 bytes (as
+    # large as mq_msgsize) in the queue and gives up at job 11 (EAGAIN); -m
+    # 8192 -l 65536 makes job 1 too large (EMSGSIZE). The worker's, with no
+    # queue: exit 1, "no queue".
+    lab_run lowest -- "$DISPATCH" -q "$Q" -n 1000000 -m 16 -l 16 --nonblock
+    lab_assert_stderr_line lowest "mq_dispatch: queue $Q is full (mq_maxmsg 10): job 11 not sent, giving up (--nonblock)" \
+        "§2: -n 1000000, -m 16 and -l 16 are accepted (0 to 1000000, 16 to 8192, 16 to 65536), and a job of exactly mq_msgsize bytes fits (§4: only a larger one fails with EMSGSIZE); §4 (--nonblock)" ||
+        return
+    lab_assert_exit lowest 1 "§4 and §8: a full queue with --nonblock" || return
+    lab_run highest -- "$DISPATCH" -q "$Q" -n 1 -m 8192 -l 65536
+    lab_assert_stderr_line highest "mq_dispatch: job 1 is 65536 bytes, more than the queue's mq_msgsize (8192): not sent" \
+        "§2: -m 8192 and -l 65536 are accepted (16 to 8192, 16 to 65536); §4 (EMSGSIZE)" || return
+    lab_assert_exit highest 1 "§4 and §8: EMSGSIZE" || return
+    local wargs
+    for wargs in "-t 1 -i 0" "-t 600000 -i 999999"; do
+        lab_run "wbound${wargs// /}" -- "$WORKER" -q "$Q" $wargs
+        lab_assert_stderr_line "wbound${wargs// /}" "mq_worker: no queue $Q: start mq_dispatch first" \
+            "§2: mq_worker $wargs is accepted (-t 1 to 600000, -i 0 to 999999); §6: with no queue, the line of ENOENT" ||
+            return
+        lab_assert_exit "wbound${wargs// /}" 1 "§6 and §8: no queue" || return
+    done
+    lab_assert_no_new_ipc "no queue left by bad arguments or the errors above" "§2: check the arguments before mq_open(); §3: every way out removes the queue"
+}
+
+# no_ready_line NAME WHY: the dispatcher NAME, whose mq_open() failed (WHY),
+# never said its queue was ready (§5: that line comes once mq_open() has
+# succeeded; the grader starts the workers on it).
+no_ready_line() {
+    ! grep -q "^mq_dispatch: queue $Q ready" "$LAB_RUN/$1.err" ||
+        lab_fail "no line \"mq_dispatch: queue $Q ready ...\" from a dispatcher whose queue was never made: $2" \
+            "it wrote: $(grep -m 1 "^mq_dispatch: queue $Q ready" "$LAB_RUN/$1.err")" \
+            "§5 (readiness): the line comes right after mq_open() succeeds, not before the call; the grader starts the workers once it has seen it" \
+            "$(lab_show_output "$1")"
 }
 
 # points: 5
@@ -672,6 +765,7 @@ assert_usage_error_argv() {
     lab_assert_stderr_line second \
         "mq_dispatch: queue $Q exists already: another dispatcher is running, or a killed one left it (remove it with: rm /dev/mqueue$Q)" \
         "§3 and §8" || return
+    no_ready_line second "its mq_open() failed with EEXIST" || return
     [[ -z $LAB_MQUEUE_DIR || -e $LAB_MQUEUE_DIR$Q ]] ||
         lab_fail "the first dispatcher's queue still there" "the second dispatcher removed it" \
             "§3: a dispatcher that did not create the queue must not remove it" || return
@@ -685,11 +779,13 @@ assert_usage_error_argv() {
     lab_assert_stderr_line nospc \
         "mq_dispatch: cannot create queue $Q: the system-wide limit on the number of queues is reached (/proc/sys/fs/mqueue/queues_max)" \
         "§8 (the table of errors: ENOSPC)" || return
+    no_ready_line nospc "its mq_open() failed with ENOSPC" || return
     lab_run inval --inject 'mq_open:error=EINVAL:when=1' -- "$DISPATCH" -q "$Q" -n 1 -m 512
     lab_assert_exit inval 1 "§8: mq_open() fails with EINVAL" || return
     lab_assert_stderr_line inval \
         "mq_dispatch: cannot create queue $Q: the system refuses mq_maxmsg 10 or mq_msgsize 512 (/proc/sys/fs/mqueue/msg_max and msgsize_max)" \
         "§8 (the table of errors: EINVAL)" || return
+    no_ready_line inval "its mq_open() failed with EINVAL" || return
     lab_assert_no_new_ipc "no queue after a refused mq_open()" "§3"
 }
 
@@ -728,7 +824,37 @@ assert_syserr() {
         lab_fail "the line \"worker 4 pid P job 1 priority 0\" on stdout, for the job taken before the failure" \
             "no such line" "§6" "$(lab_show_output broken out)" || return
     lab_spawn worker -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)" -i 5
-    finish_dispatch dispatch 3
+    finish_dispatch dispatch 3 || return
+
+    # The queue removed by hand while the dispatcher waits for its workers;
+    # a worker, stopped by strace as its first mq_timedreceive() returns
+    # (job 2 still waits), has it open and then takes job 2. The
+    # dispatcher's mq_unlink() fails (ENOENT):
+    # "mq_dispatch: mq_unlink: No such file or directory", exit 1, and no line
+    # saying the queue was removed (§5, §8: every call is checked).
+    # (Without a mounted /dev/mqueue the grader cannot remove the queue
+    # behind the dispatcher's back: the rest of this test is then not run.)
+    [[ -n $LAB_MQUEUE_DIR ]] || return 0
+    local pid
+    start_dispatch gone -n 2 -p 1 || return
+    wait_all_sent gone || return
+    lab_spawn wgone --inject 'mq_timedreceive:signal=SIGSTOP:when=1' -- "$WORKER" -q "$Q" -t "$(timeout_ms 300)" -i 6
+    pid=$(lab_pid wgone) && lab_wait_while_running wgone 5 worker_stopped "$pid" ||
+        lab_fail "mq_worker stopped at its first mq_timedreceive() (where the grader stops it)" "$(lab_describe wgone)" \
+            "§6" "$(lab_show_output wgone)" || return
+    rm -f -- "$LAB_MQUEUE_DIR$Q"
+    lab_signal wgone CONT
+    lab_wait_exit gone 10 ||
+        lab_fail "mq_dispatch to end soon after the worker took the last job" "$(lab_describe gone)" \
+            "§4: wait until mq_curmsgs is 0 (the descriptor still works once the name is gone)" "$(lab_show_output gone)" ||
+        return
+    assert_syserr gone mq_dispatch 'mq_unlink' 'No such file or directory' \
+        "§8 (the queue was removed by hand while the dispatcher waited: its mq_unlink() fails with ENOENT)" || return
+    ! grep -q "jobs taken: queue $Q removed" "$LAB_RUN/gone.err" ||
+        lab_fail "no line saying the queue was removed: mq_unlink() failed" \
+            "$(grep "jobs taken: queue" "$LAB_RUN/gone.err" | head -n 1)" \
+            "§5: the end line comes after mq_unlink() has removed the queue, never when it failed" || return
+    finish_worker wgone 6 2 "$(timeout_ms 300)"
 }
 
 # points: 5
@@ -767,5 +893,22 @@ assert_syserr() {
     lab_run full --valgrind -- "$DISPATCH" -q "$Q" -n 12 --nonblock
     lab_assert_exit full 1 "§4: mq_send() fails with EAGAIN (--nonblock)" || return
     lab_assert_valgrind_clean full "§9: free the job buffer on the way out after EAGAIN too" || return
-    lab_assert_valgrind_fds full "§9: mq_close() the queue after EAGAIN too"
+    lab_assert_valgrind_fds full "§9: mq_close() the queue after EAGAIN too" || return
+    # And the paths of a call that fails (§8), made to fail by strace: the
+    # dispatcher's mq_getattr() while it waits for the workers (EIO), then a
+    # worker's second mq_timedreceive() (EBADF).
+    lab_run attr --valgrind --inject 'mq_getsetattr:error=EIO:when=2' -- "$DISPATCH" -q "$Q" -n 2 -p 1
+    lab_assert_exit attr 1 "§8: mq_getattr() fails with EIO (strace makes it fail)" || return
+    lab_assert_valgrind_clean attr "§9: free what you allocate on the way out after a failed mq_getattr() too" || return
+    lab_assert_valgrind_fds attr "§9: mq_close() the queue after a failed mq_getattr() too (every way out)" || return
+    lab_assert_no_new_ipc "no queue left after mq_getattr() failed" "§3: every way the dispatcher ends removes the queue" ||
+        return
+    start_dispatch second -n 3 -p 1 || return
+    wait_all_sent second || return
+    lab_run broken --valgrind --inject 'mq_timedreceive:error=EBADF:when=2' -- "$WORKER" -q "$Q" -t "$t" -i 4
+    lab_assert_exit broken 1 "§8: the worker's second mq_timedreceive() fails with EBADF (strace makes it fail)" || return
+    lab_assert_valgrind_clean broken "§9: free the receive buffer after a failed mq_timedreceive() too" || return
+    lab_assert_valgrind_fds broken "§9: mq_close() the queue after a failed mq_timedreceive() too (every way out)" || return
+    lab_spawn rest -- "$WORKER" -q "$Q" -t "$t" -i 5
+    finish_dispatch second 3
 }
