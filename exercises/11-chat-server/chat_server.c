@@ -189,8 +189,9 @@ static void run_child(int sock, int chan, const char *mem, char *mine)
  * - on_channel(): CHUNK -> the floor (DELIVER to every other child), ACK ->
  *   count down, then DONE to the sender (§7).
  * - SIGCHLD -> waitpid(-1, ..., WNOHANG) in a loop, "client N left";
- *   SIGTERM/SIGINT -> shut down (§6): every child ends and is reaped, then
- *   munmap, shm_unlink, exit 0.
+ *   SIGTERM/SIGINT -> shut down (§6): close the listening socket, send every
+ *   child SIGTERM (a child blocked writing to its client sees nothing else),
+ *   reap them all, then munmap, shm_unlink, exit 0.
  */
 
 int main(int argc, char *argv[])

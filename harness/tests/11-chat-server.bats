@@ -167,7 +167,7 @@ clean_end() {
             "$(lab_show_output server)" || return
     lab_assert_exit server 0 "§6: after SIG$1 the server exits with status 0" || return
     lab_assert_no_strays server \
-        "§6: every child is stopped (SIGTERM, or the end of its socketpair) and waited for before the parent exits" ||
+        "§6: every child is sent SIGTERM (its socketpair may be closed too) and waited for before the parent exits" ||
         return
     lab_assert_no_new_ipc "the shared memory object $SHM gone once the server has ended" \
         "§6: shm_unlink() on the way out" || return
@@ -338,6 +338,17 @@ handlers_only_write() {
             "$report"
 }
 
+# blocked_sending PID: PID sleeps in a write(), writev(), sendto() or
+# sendmsg() (x86-64: 1, 20, 44, 46): its client's socket has no room left.
+# Returns 2 ("never") once PID is gone.
+blocked_sending() {
+    local state nr
+    [[ -d /proc/$1 ]] || return 2
+    # shellcheck disable=SC2016 # expanded by that bash
+    read -r state nr < <(lab_read_proc 'read -r s <"/proc/$1/stat"; s=${s##*) }; read -r n _ <"/proc/$1/syscall"; echo "${s%% *} $n"' "$1")
+    [[ $state == S && $nr =~ ^(1|20|44|46)$ ]]
+}
+
 # fdinfo PID FD: /proc/PID/fdinfo/FD (read under the programs' uid where
 # root may not, as lab_fds does).
 fdinfo() {
@@ -486,7 +497,59 @@ fdinfo() {
     printf '%s\n' "$first$rest" >"$BATS_TEST_TMPDIR/split"
     tail -n 1 "$LAB_RUN/b.out" >"$BATS_TEST_TMPDIR/b.got-split"
     lab_assert_same_file "$BATS_TEST_TMPDIR/split" "$BATS_TEST_TMPDIR/b.got-split" \
-        "client b to receive a's line, sent in two parts, whole" "§4: a line that arrives in several reads is one line" b
+        "client b to receive a's line, sent in two parts, whole" "§4: a line that arrives in several reads is one line" b || return
+    # Three senders wait for the floor together, the parent stopped: a and
+    # b send 40 lines each, which wait in their connections (their children
+    # stopped) until each child, continued, reads them all at once and puts
+    # the first in its slot; then c sends one line. In turn (§7), c's line
+    # goes out before a or b has had the floor three times, however many
+    # lines they have.
+    local ca cb cc who at
+    ca=$(wc -l <"$LAB_RUN/a.out")
+    cb=$(wc -l <"$LAB_RUN/b.out")
+    cc=$(wc -l <"$LAB_RUN/c.out")
+    local -a many
+    lab_signal_pid "$pa" STOP "a's child" || return
+    lab_signal_pid "$pb" STOP "b's child" || return
+    for who in a b; do
+        mapfile -t many < <(seq -f "${who^^}-turn-%02g:$(head -c 90 /dev/zero | tr '\0' "$who")" 1 40)
+        printf '%s\n' "${many[@]}" >"$BATS_TEST_TMPDIR/$who.turn"
+        say "$who" "${many[@]}"
+    done
+    _turns_in() {
+        server_unread a "$(wc -c <"$BATS_TEST_TMPDIR/a.turn")" && server_unread b "$(wc -c <"$BATS_TEST_TMPDIR/b.turn")"
+    }
+    lab_wait_while_running server 5 _turns_in ||
+        lab_fail "a's and b's 40 lines waiting in their connections" "they did not arrive" "§4" || return
+    stop_parent || return
+    lab_kill CONT "$pa" "$pb"
+    _turn_waiting() { server_unread "$2" 0 && lab_proc_state "$1" S; }
+    lab_wait_until "$(lab_seconds 5)" _turn_waiting "$pa" a &&
+        lab_wait_until "$(lab_seconds 5)" _turn_waiting "$pb" b ||
+        lab_fail "a's and b's children, continued, to read their 40 lines and wait for the parent (stopped)" \
+            "a's child: $(lab_stuck_state "$pa"); b's child: $(lab_stuck_state "$pb")" "§7" || return
+    local pc
+    pc=$(child_of c) || return
+    say c "C-turn"
+    _c_waiting() { server_unread c 0 && lab_proc_state "$pc" S; }
+    lab_wait_while_running server 5 _c_waiting ||
+        lab_fail "c's child to read c's line and wait for the parent (stopped)" "c's child: $(lab_stuck_state "$pc")" "§7" || return
+    lab_kill CONT "$(lab_pid server)"
+    received c $((cc + 80))
+    received a $((ca + 41))
+    received b $((cb + 41))
+    # c's line among the first lines each of a and b receives from then on.
+    local other before
+    for who in a b; do
+        [[ $who == a ]] && other=b before=$ca || other=a before=$cb
+        at=$(tail -n +$((before + 1)) "$LAB_RUN/$who.out" | grep -nx -m 1 'C-turn' | cut -d: -f1)
+        [[ -n $at ]] && ((at <= 3)) ||
+            lab_fail "client $who to receive c's line \"C-turn\" among its first 3 lines once the parent went on: c waited for the floor with $other, whose 40 lines waited too" \
+                "it came as line ${at:-?} of 41: c waited until $other had sent $((${at:-41} - 1)) line(s)" \
+                "§7: after the last chunk of a line the floor goes to the next sender waiting, in turn: a client that keeps sending does not starve another (not always the lowest slot first)" \
+                "what $who received from then on (first lines):" "$(tail -n +$((before + 1)) "$LAB_RUN/$who.out" | head -n 5 | cut -c 1-20)" ||
+            return
+    done
 }
 
 # points: 8
@@ -577,8 +640,11 @@ fdinfo() {
 
 # points: 4
 @test "the client limit (-m 2): one more client is told and disconnected; a freed place is reused" {
-    # Traced: the forks are counted at the end (none for the refused client).
-    SERVER_OPTS=(--strace "clone,clone3,fork,vfork")
+    # Traced: the forks are counted at the end (none for the refused client),
+    # and every process of the server is held for a second on its way into
+    # exit_group: a child that has closed its client's connection and its
+    # socketpair has neither ended nor been reaped meanwhile.
+    SERVER_OPTS=(--strace "clone,clone3,fork,vfork,exit_group" --inject 'exit_group:delay_enter=1000000')
     start_server -m 2
     local srv
     srv=$(lab_pid server) || return
@@ -599,14 +665,48 @@ fdinfo() {
             "§5: close the connection after the message, without forking" || return
     say a "hi b"
     received b 1
-    leave b 2
-    join d      # client 3: the refused one was never a client
+    # b leaves: b's child closes b's connection and its socketpair, and is
+    # held on its way into exit_group, not reaped. Meanwhile a newcomer
+    # connects (the test's own socket), after the end of b's socketpair has
+    # reached the parent: b still counts, the newcomer is refused.
+    local pb early answer
+    pb=$(child_of b) || return
+    lab_close_input b
+    lab_wait_exit b 5 ||
+        lab_fail "the server to close b's connection once b half-closed it" "it stayed open" \
+            "§4: end of input from a client means it leaves: its child relays what is left, closes the connection and exits" ||
+        return
+    lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$pb" 231 ||
+        lab_fail "b's child, its connection closed, on its way into exit_group (held there by strace)" \
+            "b's child: $(lab_stuck_state "$pb")" "§4: after its client's end of input the child closes the connection and exits" ||
+        return
+    { exec {early}<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null ||
+        lab_fail "a connection to port $PORT (the newcomer)" "it was refused: nothing listens" "§5" || return
+    # The server's client lines so far: a's and b's "joined", extra's refusal.
+    # The fourth says what became of the newcomer.
+    _client_lines() {
+        grep -E '^chat_server: (client [0-9]+ (joined|left)|refused a client: server full)$' "$LAB_RUN/server.err"
+    }
+    _early_answered() { (($(_client_lines | wc -l) >= 4)); }
+    lab_wait_while_running server 5 _early_answered || :
+    answer=$(_client_lines | sed -n 4p)
+    exec {early}<&-
+    [[ $answer == 'chat_server: refused a client: server full' ]] ||
+        lab_fail "the newcomer refused: -m 2, a is connected, and b's child, which has closed b's connection and its socketpair, has not exited (strace holds it on its way into exit_group) and has not been reaped: b still counts" \
+            "the server's first line after it went on: ${answer:-none, $(lab_describe server)}" \
+            "§5: a client counts until its child has been reaped (waitpid), not until its connection or its socketpair ends; its place is free only then" \
+            "$(lab_show_output server)" || return
+    wait_server_line '^chat_server: client 2 left$' \
+        "the line \"chat_server: client 2 left\" once b's child ended" \
+        "§5: the child sees EOF, ends, and the parent reaps it (SIGCHLD through the self-pipe)" || return
+    join d      # client 3: the refused ones were never clients
     say a "welcome d"
     received d 1
     expect_exactly d <(printf 'welcome d\n') \
         "client d, in the place b left, to receive a's line sent after it joined, and nothing from before" \
         "§5: a slot is free again once its child has been reaped; §4: a client that joins gets the lines relayed from then on only, no history" ||
         return
+    # Each exit is held for a second: the children's, then the parent's.
     stop_server TERM || return
     local forks
     forks=$(awk -v p="$srv" '$1 == p && $2 ~ /^(clone3?|v?fork)\(/' "$LAB_LOGS/server.strace" | wc -l)
@@ -1086,8 +1186,42 @@ refused() {
     say a "hello"
     received b 1
     received c 1
+    # c never reads again: its netcat is stopped. flood (client 4, after c)
+    # sends lines of 60000 bytes, more than c's socket and its child's end
+    # of the connection hold (the kernel's largest send buffer, tcp_wmem, and
+    # twice a receive buffer, tcp_rmem), until c's child blocks writing to c.
+    # Meanwhile b, in the middle, leaves.
+    local pnc pc wmem rmem count line i
+    pnc=$(lab_pid c) || return
+    lab_kill STOP "$pnc"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pnc" T ||
+        lab_fail "c's netcat stopped (SIGSTOP)" "$(lab_stuck_state "$pnc")" "§6" || return
+    pc=$(child_of c) || return
+    read -r _ _ wmem </proc/sys/net/ipv4/tcp_wmem
+    read -r _ rmem _ </proc/sys/net/ipv4/tcp_rmem
+    count=$(((wmem + 2 * rmem) / 60000 + 16))
+    line=$(head -c 59999 /dev/zero | tr '\0' f)
+    for ((i = 0; i < count; i++)); do
+        printf '%s\n' "$line"
+    done >"$BATS_TEST_TMPDIR/flood.txt"
+    lab_spawn flood --in "$BATS_TEST_TMPDIR/flood.txt" -- nc -N 127.0.0.1 "$PORT"
+    wait_server_line '^chat_server: client 4 joined$' \
+        "the line \"chat_server: client 4 joined\" once client flood connected" "§5" || return
     leave b 2 || return
-    stop_server INT || return
+    lab_wait_while_running server 20 blocked_sending "$pc" ||
+        lab_fail "c's child to block writing to c, whose netcat is stopped and reads nothing, once flood has sent $count lines of 60000 bytes" \
+            "c's child: $(lab_stuck_state "$pc"); server: $(lab_describe server)" "§4 and §7" \
+            "$(lab_show_output server)" || return
+    # The shutdown must end it too: blocked in that write, it never looks
+    # at its socketpair; only a signal interrupts it.
+    lab_signal server INT || return
+    _c_child_gone() { lab_finished server || ! [[ -d /proc/$pc ]] || lab_proc_state "$pc" Z; }
+    lab_wait_until "$(lab_seconds 5)" _c_child_gone ||
+        lab_fail "c's child, blocked writing to c (which does not read), to end within 5 s of the server's SIGINT" \
+            "it is still there: $(lab_stuck_state "$pc")" \
+            "§6: at the shutdown the parent sends every child SIGTERM: a child blocked writing to a client that does not read never sees its socketpair closed; its handler, installed without SA_RESTART, makes that write return (EINTR, or the count written so far: look at the flag before writing the rest)" \
+            "$(lab_show_output server)" || return
+    clean_end INT || return
     grep -qx 'chat_server: SIGINT: shutting down' "$LAB_RUN/server.err" ||
         lab_fail "the line \"chat_server: SIGINT: shutting down\" on stderr" "no such line" \
             "§5 and §6: the shutdown is logged with the signal's name" "$(lab_show_output server)"

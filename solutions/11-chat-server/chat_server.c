@@ -98,10 +98,18 @@ static volatile sig_atomic_t child_stop;
 /* ------------------------------------------------------------------------- */
 
 /* Write all len bytes (short writes and EINTR go on, unless the child was
- * asked to stop); 0, or -1 with errno set. */
+ * asked to stop); 0, or -1 with errno set. A signal that interrupts a
+ * blocked send() after part of the bytes went out makes it return that
+ * count, not EINTR: the flag is looked at before each further send(), or a
+ * child blocked on a client that does not read would block again, its
+ * SIGTERM already taken. */
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
+        if (child_stop) {
+            errno = EINTR;
+            return -1;
+        }
         ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
         if (n == -1 && errno == ENOTSOCK)       /* stderr is not a socket */
