@@ -1080,7 +1080,18 @@ refused() {
             "the line is \"$line\"" \
             "§3: the readiness line gives the real port: getsockname() after bind() when PORT is 0" \
             "$(lab_show_output zero)" || return
-    lab_stop_gracefully zero TERM 0 "chat_server -p0 -m1" "§6"
+    lab_stop_gracefully zero TERM 0 "chat_server -p0 -m1" "§6" || return
+    # -p 65535, the largest PORT, is a value too. Whether that port is free
+    # is not the test's to know: strace makes its bind() fail with
+    # EADDRINUSE, so the server must say so for port 65535 and exit 1, not
+    # refuse the number (exit 2).
+    local top_name
+    top_name=$(lab_name top)
+    lab_run top --inject 'bind:error=EADDRINUSE' -- "$SERVER" -a 127.0.0.1 -p 65535 -n "$top_name"
+    lab_assert_finished top "chat_server -p 65535 to give up once its bind() failed" "§2 and §8" || return
+    lab_assert_stderr_line top "chat_server: bind 127.0.0.1:65535: Address already in use" \
+        "§2: PORT from 0 to 65535, both bounds included (strace made bind() fail with EADDRINUSE: §8's line for it)" || return
+    lab_assert_exit top 1 "§8: a failed bind() exits 1 (a usage error, exit 2, would mean 65535 was refused)"
 }
 
 # points: 8
