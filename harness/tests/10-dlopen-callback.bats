@@ -69,6 +69,18 @@ server_alive() {
     lab_fail "cb_server to keep running and serving" "$(lab_describe "$1")" "$2" "$(lab_show_output "$1")"
 }
 
+# no_signal_pending PID: no signal waits to be delivered to PID (the handler
+# of the last one has run: /proc/PID/status, SigPnd and ShdPnd); 2 once PID
+# is gone.
+no_signal_pending() {
+    local line pending=""
+    [[ -r /proc/$1/status ]] || return 2
+    while read -r line; do
+        case $line in SigPnd:* | ShdPnd:*) pending+=${line#*:} ;; esac
+    done <"/proc/$1/status" 2>/dev/null || return 2
+    [[ -z ${pending//[0[:space:]]/} ]]
+}
+
 # stop_server NAME: SIGTERM, then the server must exit 143 soon, the
 # registry gone (§7).
 stop_server() {
@@ -251,6 +263,36 @@ letters() {
 # a second client that holds the registry's lock as long as the test wants.
 LOCKED="§3 and §4 step 2: sem_wait(free_slots), sem_wait(lock), and only then look for a FREE slot and mark it REGISTERED, before sem_post(lock) (hint 2)"
 
+# server_stopped NAME: the server NAME stopped (SIGSTOP), and seen stopped.
+server_stopped() {
+    local pid
+    pid=$(lab_pid "$1") || return
+    lab_signal "$1" STOP || return
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" T ||
+        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe "$1")" ""
+}
+
+# registered NAME SHMNAME CALLBACK ARG: client NAME calls CALLBACK(ARG) on
+# SHMNAME while the server is stopped, and is seen waiting for its answer
+# in sem_wait().
+registered() {
+    local name=$1 shm=$2
+    shift 2
+    lab_spawn "$name" -- "$CLIENT" -n "$shm" "$@" || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$(lab_pid "$name")" ||
+        lab_fail "cb_client $* to register its call and wait for the answer in sem_wait() while the server is stopped" \
+            "$(lab_describe "$name")" "§4 steps 2 and 3" "$(lab_show_output "$name")"
+}
+
+# lock_held NAME SHMNAME: the grader's cb_lockholder -L, spawned as NAME,
+# takes the registry's lock alone, and says so.
+lock_held() {
+    lab_spawn "$1" --in-pipe -- "$LAB_TOOLS/cb_lockholder" -L -n "$2" || return
+    lab_wait_output "$1" '^holding the lock$' 5 ||
+        lab_fail "the grader's cb_lockholder to take the lock once the client has registered its call" \
+            "$(lab_describe "$1")" "§4 step 2: the client posts lock, then work" "$(lab_show_output "$1")"
+}
+
 # holder_says NAME REGEX WHAT: the holder prints a line matching REGEX (its
 # answer to the last command) soon.
 holder_says() {
@@ -309,14 +351,9 @@ holder_states() {
     # answered and the grader's cb_lockholder -L holds the lock alone. It
     # must wait for the lock, its slot still DONE.
     local bpid
-    lab_signal server STOP || return
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
-        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
-    lab_spawn back -- "$CLIENT" -n "$SHM" upper give-back || return
+    server_stopped server || return
+    registered back "$SHM" upper give-back || return
     bpid=$(lab_pid back) || return
-    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$bpid" ||
-        lab_fail "cb_client upper give-back to register its call and wait for the answer in sem_wait() while the server is stopped" \
-            "$(lab_describe back)" "§4 steps 2 and 3" "$(lab_show_output back)" || return
     lab_signal back STOP || return
     lab_wait_until "$(lab_seconds 5)" lab_proc_state "$bpid" T ||
         lab_fail "cb_client upper give-back stopped by SIGSTOP" "$(lab_describe back)" "" || return
@@ -474,7 +511,12 @@ _clients_done_or_corrupt() {
     local spid name
     spid=$(lab_pid server)
     # "exit" is a function of the C library, not a callback: cb_exit does not exist.
+    # The answer is the slot's result text, at most 255 bytes (CB_RESULT_MAX,
+    # NUL included): with a long path to the plugin, cut there (§5).
+    local text
     for name in nosuch_callback exit; do
+        text="unknown callback '$name': $PLUGIN: undefined symbol: cb_$name"
+        text=${text:0:255}
         call "bad-$name" -- "$name" 1
         lab_assert_finished "bad-$name" "cb_client $name 1 to get an error back and exit" \
             "§5: check what dlsym() returns; NULL means \"no such callback\", to be answered, not called (hint 4)" \
@@ -482,21 +524,22 @@ _clients_done_or_corrupt() {
         server_alive server "§5: an unknown name is the client's mistake; calling a NULL pointer kills the server (hint 4)" ||
             return
         lab_assert_exit "bad-$name" 3 "§4: status 3 when the server answers with an error" || return
-        lab_assert_stderr_line "bad-$name" "cb_client: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" \
+        lab_assert_stderr_line "bad-$name" "cb_client: $text" \
             "§4 and §5: the server answers \"unknown callback 'NAME': \" and dlerror()'s text, which names cb_NAME" ||
             return
         [[ ! -s $LAB_RUN/bad-$name.out ]] ||
             lab_fail "nothing on stdout for an unknown callback" "some output" "§4" \
                 "$(lab_show_output "bad-$name" out)" || return
-        wait_line server "cb_server: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" 5 err \
+        wait_line server "cb_server: $text" 5 err \
             "§5: the server prints \"cb_server: \" and the same text on its own stderr" || return
     done
     # The longest NAME (63 characters) is no usage error: the server answers it.
     name=$(letters 63 n)
     call longest -- "$name" 1
     lab_assert_exit longest 3 "§2: NAME has 1 to 63 characters; §4: status 3 for an unknown callback" || return
-    lab_assert_stderr_line longest "cb_client: unknown callback '$name': $PLUGIN: undefined symbol: cb_$name" \
-        "§5: the whole name reaches the server" || return
+    text="unknown callback '$name': $PLUGIN: undefined symbol: cb_$name"
+    lab_assert_stderr_line longest "cb_client: ${text:0:255}" \
+        "§5: the whole name reaches the server (the answer cut to the slot's 255 bytes, CB_RESULT_MAX)" || return
     # -c stops at the first call that fails, even with the largest COUNT.
     call many -- -c 1000000 nosuch_callback x
     lab_assert_exit many 3 "§2: -c stops at the first call that fails, with its status" || return
@@ -584,7 +627,10 @@ EOF
 
 # points: 10
 @test "a missing or broken library: dlerror()'s message, exit status 2, nothing created" {
-    lab_run missing -- "$SERVER" -n "$SHM" -l "$LAB_WORK/nothere.so"
+    # strace watches every call on /dev/shm/SHMNAME: a server that made the
+    # object and removed it again before it exits has still created it.
+    lab_run missing --strace openat,open,unlink,ftruncate --trace-path "/dev/shm$SHM" -- \
+        "$SERVER" -n "$SHM" -l "$LAB_WORK/nothere.so"
     lab_assert_exit missing 2 "§6: a plugin dlopen() cannot load is exit status 2" || return
     grep -qE "^cb_server: dlopen: .*nothere\.so: cannot open shared object file" "$LAB_RUN/missing.err" ||
         lab_fail "the line \"cb_server: dlopen: $LAB_WORK/nothere.so: cannot open shared object file: ...\" (dlerror()'s message)" \
@@ -592,6 +638,21 @@ EOF
             "$(lab_show_output missing)" || return
     lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" \
         "§6: dlopen() first, then create the shared object" || return
+    ! lab_strace_grep missing "\"/dev/shm$SHM\"" >/dev/null ||
+        lab_fail "cb_server to touch no /dev/shm$SHM when the plugin cannot be loaded: dlopen() comes before the registry" \
+            "strace saw: $(lab_strace_grep missing "\"/dev/shm$SHM\"" | head -n 2 | paste -sd ';')" \
+            "§6 step 2: dlopen() fails, exit 2, before anything is created (made and removed again is created all the same)" ||
+        return
+
+    # A name without a slash goes to dlopen() as it is: the loader searches
+    # the library path, never the current folder (dlopen(3)). Started in the
+    # folder of libplugin.so, "-l libplugin.so" is not found there.
+    lab_run bare -- env -u LD_LIBRARY_PATH -C "${PLUGIN%/*}" "$SERVER" -n "$SHM" -l libplugin.so
+    lab_assert_exit bare 2 "§2 and §6: -l PLUGIN is given to dlopen() as it is; a name without a slash is not looked for in the current folder" ||
+        return
+    lab_assert_stderr_line bare "cb_server: dlopen: libplugin.so: cannot open shared object file: No such file or directory" \
+        "§2: -l PLUGIN.so is given to dlopen() as it is (no ./ added, no path made absolute); §6: dlerror()'s message" || return
+    lab_assert_no_new_ipc "no registry created when the plugin cannot be loaded" "§6" || return
 
     # A file that is not an ELF object at all (longer than an ELF header).
     printf 'This is a text file, not a shared library: dlopen() must refuse it.\n%.0s' 1 2 3 \
@@ -733,7 +794,44 @@ EOF
             "$(lab_show_output early)" || return
     lab_assert_no_new_ipc "no shared object left after a SIGTERM during the set-up" \
         "§6 step 3 and §7: the handler is there before the registry, and the stop removes it" || return
-    lab_assert_stderr_line early "cb_server: stopped by SIGTERM: plugin unloaded, $early removed" "§7 step 5"
+    lab_assert_stderr_line early "cb_server: stopped by SIGTERM: plugin unloaded, $early removed" "§7 step 5" || return
+
+    # SIGTERM while the server waits for the lock to take a call: the
+    # grader's cb_lockholder -L holds it (the server stopped while a client
+    # registers, then let go on). The handler interrupts that sem_wait()
+    # (EINTR), which is no error: the server waits again, and once the lock
+    # is let go it stops as cleanly, with 143.
+    local wshm=$SHM-W wpid
+    start_server sW "$wshm" || return
+    wpid=$(lab_pid sW) || return
+    server_stopped sW || return
+    registered cW "$wshm" whoami w || return
+    lock_held lW "$wshm" || return
+    lab_kill CONT "$wpid" || true
+    lab_input lW work || return
+    lab_wait_output lW '^work taken$' 5 ||
+        lab_fail "cb_server to wake up for the call (the grader's cb_lockholder sees the work semaphore taken)" \
+            "$(lab_describe sW)" "§6 step 5: sem_wait(work), then the lock" || return
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$wpid" ||
+        lab_fail "cb_server to wait in sem_wait() for the lock, which the grader's cb_lockholder holds" \
+            "$(lab_describe sW)" "§6 step 5: under the lock, take a REGISTERED slot" || return
+    lab_signal sW TERM || return
+    # The handler has run once no signal is pending, and the server waits
+    # in sem_wait() again (for the lock, whatever it does next).
+    _handled_and_waits() { no_signal_pending "$wpid" && lab_blocked_in_sem_wait "$wpid"; }
+    lab_wait_until "$(lab_seconds 5)" _handled_and_waits || true
+    lab_close_input lW
+    lab_wait_exit lW 5 || true
+    lab_assert_exit lW 0 "§3" || return
+    lab_wait_exit sW 5 || true
+    lab_assert_exit sW 143 \
+        "§6 and §7: a sem_wait() on the lock that the handler interrupts (EINTR) is no error: wait again; after SIGTERM, clean up and exit 128 + 15" ||
+        return
+    lab_assert_stderr_line sW "cb_server: stopped by SIGTERM: plugin unloaded, $wshm removed" "§7 step 5" || return
+    lab_wait_exit cW 5 || true
+    lab_assert_finished cW "cb_client whoami w to end once the server has stopped (answered, or told that the server stopped)" \
+        "§7 step 1" || return
+    lab_assert_no_new_ipc "no shared object left after cb_server ended on SIGTERM" "§7 step 2"
 }
 
 # points: 5
@@ -878,7 +976,32 @@ not_a_registry() {
     call zeros --wait 3 -- whoami x
     not_a_registry zeros "an object of zeros (no CB_MAGIC)" \
         "§4 step 1: an object without the magic number is no registry: its semaphores were never set up" || return
+    # Too small, though it begins with CB_MAGIC (0x69706362, little-endian):
+    # 64 bytes. A client that trusts the magic alone maps the registry over
+    # it and waits on a semaphore nobody set up (or dies of SIGBUS).
+    { printf '\142\143\160\151'; head -c 60 /dev/zero; } >"$obj"
+    call small --wait 3 -- whoami x
+    not_a_registry small "an object of 64 bytes that begins with CB_MAGIC" \
+        "§4 step 1: fstat() the object: one smaller than struct cb_registry is no registry, whatever its first bytes say" ||
+        return
+    # An object the client may not open: strace makes its shm_open() fail
+    # with EACCES (a mode would not do it for a client that runs as root).
+    # The object is there: a failed system call, not "no server".
+    head -c 65536 /dev/zero >"$obj"
+    call denied --wait 3 --inject openat:error=EACCES --trace-path "$obj" -- whoami x
+    lab_assert_exit denied 1 "§4 step 1: a failed shm_open() is exit status 1" || return
+    lab_assert_stderr_line denied "cb_client: shm_open: Permission denied" \
+        "§4 step 1: only ENOENT (no object) means no server; any other failure of shm_open() is a failed system call: cb_client: CALL: strerror text" ||
+        return
     rm -f -- "$obj"
+    # Without -n, the default name /ipclab-callbacks (§2). strace makes the
+    # open of /dev/shm/ipclab-callbacks fail (ENOENT), so that an object of
+    # that name, somebody else's server, is never touched.
+    lab_run nodefault --inject openat:error=ENOENT --trace-path /dev/shm/ipclab-callbacks -- "$CLIENT" whoami x
+    lab_assert_exit nodefault 1 "§2: without -n, the registry is /ipclab-callbacks; §4: no registry means no server, exit status 1" ||
+        return
+    lab_assert_stderr_line nodefault "cb_client: no server on /ipclab-callbacks (shm_open: No such file or directory)" \
+        "§2: -n SHMNAME, default /ipclab-callbacks (strace made the client's shm_open() of that name fail with ENOENT)" || return
     lab_assert_no_new_ipc "no object created by a client" "§4: the client opens the registry without O_CREAT"
 }
 
@@ -944,6 +1067,8 @@ usage_errors() {
     # A server that ignored its operand would start: on a name of this test's own.
     bad s6 cb_server -n "$SHM-s6" -l "$PLUGIN" extra
     bad s7 cb_server -n "$SHM" -l ''
+    bad s9 cb_server -n /a/b -l "$PLUGIN"
+    bad s10 cb_server -n / -l "$PLUGIN"
     # The arguments are checked before dlopen(): the loader, asked to log
     # the files it loads (LD_DEBUG=files), must never see libplugin.so.
     BAD+=("s8 cb_server -l $PLUGIN -n noslash")
@@ -1038,7 +1163,25 @@ usage_errors() {
         lab_fail "no object /dev/shm$SHM-m left once cb_server has failed (mmap() made to fail by strace)" \
             "the object is still there" "§6 and §8: a failure once the object exists still removes it (shm_unlink() on every path)" \
             "$(lab_show_output nomem)" || return
-    lab_assert_no_new_ipc "no object left by a server that failed" "§8: shm_unlink() on every path"
+    lab_assert_no_new_ipc "no object left by a server that failed" "§8: shm_unlink() on every path" || return
+    # Without -n, the server creates /ipclab-callbacks (§2). strace makes
+    # that open fail (EEXIST, as if a server ran there), so that nothing of
+    # that name is made or touched.
+    lab_run dflt --inject openat:error=EEXIST --trace-path /dev/shm/ipclab-callbacks -- "$SERVER" -l "$PLUGIN"
+    lab_assert_exit dflt 1 "§2: without -n, the registry is /ipclab-callbacks; §3: a name taken is exit status 1" || return
+    lab_assert_stderr_line dflt "cb_server: shm_open: File exists" \
+        "§2: -n SHMNAME, default /ipclab-callbacks (strace made the server's shm_open() of that name fail with EEXIST)" || return
+    # A server whose shm_unlink() fails as it stops (strace makes the unlink()
+    # of /dev/shm/SHMNAME return EACCES): the failed call's message, and exit
+    # status 1, a system error, not the 143 of a clean stop.
+    start_server unl "$SHM-u" --inject unlink:error=EACCES --trace-path "/dev/shm$SHM-u" || return
+    lab_signal unl TERM
+    lab_wait_exit unl 5 || true
+    lab_assert_stderr_line unl "cb_server: shm_unlink: Permission denied" \
+        "§8: every system call is checked, with a message naming it (shm_unlink() made to fail by strace)" || return
+    lab_assert_exit unl 1 "§6: exit status 1 for a failed system call; 128 + N only after a clean stop" || return
+    # The object the injected failure left is the grader's doing.
+    rm -f -- "/dev/shm$SHM-u"
 }
 
 # waiting_clients S SHMNAME: starts the server S on SHMNAME and stops it
@@ -1046,12 +1189,9 @@ usage_errors() {
 # register a call each and wait for its answer, S5 and S6 wait for a free
 # slot.  Each is seen asleep in sem_wait() before the next one starts.
 waiting_clients() {
-    local server=$1 shm=$2 spid cpid i
+    local server=$1 shm=$2 cpid i
     start_server "$server" "$shm" || return
-    spid=$(lab_pid "$server")
-    lab_signal "$server" STOP || return
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
-        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe "$server")" "" || return
+    server_stopped "$server" || return
     for i in 1 2 3 4 5 6; do
         lab_spawn "$server$i" -- "$CLIENT" -n "$shm" whoami "$server$i" || return
         cpid=$(lab_pid "$server$i") || return
@@ -1109,7 +1249,59 @@ _all_ended() {
         lab_assert_finished "$name" "cb_server $name to end after SIGTERM" "§7" || return
         lab_assert_exit "$name" 143 "§7: exit status 128 + 15" || return
     done
-    lab_assert_no_new_ipc "no shared object left after both servers ended on SIGTERM" "§7 step 2"
+    lab_assert_no_new_ipc "no shared object left after both servers ended on SIGTERM" "§7 step 2" || return
+
+    # The stop takes the lock too. On C, a client registers a call while the
+    # server is stopped (SIGSTOP), and the grader's cb_lockholder claims
+    # another slot (RUNNING: the server leaves it alone); then its
+    # cb_lockholder -L holds the lock while SIGTERM comes and the server runs
+    # again. The server must wait for the lock, the slot still REGISTERED,
+    # before it sets stopping and answers the slot; the RUNNING slot stays
+    # the grader's.
+    local cspid states
+    start_server C "$SHM-C" || return
+    cspid=$(lab_pid C) || return
+    server_stopped C || return
+    registered C1 "$SHM-C" whoami C1 || return
+    lab_spawn Ch --in-pipe -- "$LAB_TOOLS/cb_lockholder" -n "$SHM-C" || return
+    holder_says Ch '^holding the lock$' "take a slot's token and the lock, as a client does" || return
+    lab_input Ch claim || return
+    holder_says Ch '^claimed slot [0-9]+$' "claim a FREE slot" || return
+    lock_held Cl "$SHM-C" || return
+    lab_signal C TERM || return
+    lab_kill CONT "$cspid" || true
+    # The handler has run once no signal is pending; the server then waits
+    # for the lock (or, without it, has already ended).
+    _stop_waits() {
+        lab_finished C && return 2
+        no_signal_pending "$cspid" && lab_blocked_in_sem_wait "$cspid"
+    }
+    lab_wait_until "$(lab_seconds 5)" _stop_waits || true
+    states=$(holder_states Cl) || return
+    [[ $states == "FREE FREE REGISTERED RUNNING" ]] && ! lab_finished C ||
+        lab_fail "cb_server, told to stop while another process holds the lock, to wait for the lock: C1's slot still REGISTERED meanwhile" \
+            "the slots were: $states; cb_server: $(lab_describe C): it answered the slot without the lock" \
+            "§7 step 1: under the lock, set stopping and answer every REGISTERED slot with CALL_STOPPED; §3: every change of a slot's state happens while holding it" \
+            "$(lab_show_output C)" || return
+    lab_close_input Cl
+    lab_wait_exit Cl 5 || true
+    lab_assert_exit Cl 0 "§3" || return
+    lab_wait_exit C 5 || true
+    lab_assert_exit C 143 "§7: exit status 128 + 15" || return
+    lab_wait_exit C1 5 || true
+    lab_assert_finished C1 "cb_client C1 to end once the server has stopped" "§7 step 1" || return
+    lab_assert_exit C1 1 "§4: CALL_STOPPED: exit status 1" || return
+    lab_assert_stderr_line C1 "cb_client: the server stopped" "§4 and §7" || return
+    lab_input Ch check || return
+    holder_says Ch '^slot [0-9]+: ' "check that its slot is still its own" || return
+    grep -qE '^slot [0-9]+: kept$' "$LAB_RUN/Ch.out" ||
+        lab_fail "the slot the grader's cb_lockholder marked RUNNING left alone by the stop" \
+            "$(grep -E '^slot [0-9]+: ' "$LAB_RUN/Ch.out"): the server answered it" \
+            "§7 step 1: the stop answers every REGISTERED slot, and only those; §9: the server leaves a RUNNING slot alone" || return
+    lab_close_input Ch
+    lab_wait_exit Ch 5 || true
+    lab_assert_exit Ch 0 "§3" || return
+    lab_assert_no_new_ipc "no shared object left after cb_server ended on SIGTERM" "§7 step 2"
 }
 
 # points: 5
@@ -1152,17 +1344,9 @@ EOF
     # semaphore's token, it must wait for the lock, the slot still REGISTERED
     # (a server that took it without the lock would be running hold() by
     # then).
-    lab_signal server STOP || return
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$spid" T ||
-        lab_fail "cb_server stopped by SIGSTOP" "$(lab_describe server)" "" || return
-    lab_spawn slow -- "$CLIENT" -n "$SHM" hold "$gate" || return
-    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_sem_wait "$(lab_pid slow)" ||
-        lab_fail "cb_client hold to register its call and wait for the answer in sem_wait() while the server is stopped" \
-            "$(lab_describe slow)" "§4 steps 2 and 3" "$(lab_show_output slow)" || return
-    lab_spawn taking --in-pipe -- "$LAB_TOOLS/cb_lockholder" -L -n "$SHM" || return
-    lab_wait_output taking '^holding the lock$' 5 ||
-        lab_fail "the grader's cb_lockholder to take the lock once the client has registered its call" \
-            "$(lab_describe taking)" "§4 step 2: the client posts lock, then work" "$(lab_show_output taking)" || return
+    server_stopped server || return
+    registered slow "$SHM" hold "$gate" || return
+    lock_held taking "$SHM" || return
     lab_kill CONT "$spid" || true
     lab_input taking work || return
     lab_wait_output taking '^work taken$' 5 ||
