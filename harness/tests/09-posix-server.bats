@@ -138,6 +138,9 @@ handler_of() {
 # area_writer PREFIX noslash (or noterm): the same with its own pid, but
 # the request queue's name in the area does not start with '/' (or is '/'
 # and 255 bytes with no '\0').
+# area_writer PREFIX big: the same with its own pid, but its queues have
+# an mq_msgsize of 1024, not 256; once greeted it sends "add 40 2" and
+# prints "response TEXT" (or "no response") as it gets the answer.
 # area_writer --attr QUEUE: prints "mq_maxmsg M, mq_msgsize S" of QUEUE.
 build_area_writer() {
     AREA_WRITER=$BATS_TEST_TMPDIR/area_writer
@@ -194,6 +197,8 @@ int main(int argc, char *argv[])
     snprintf(conn, sizeof conn, "%.200s-conn", argv[1]);
     snprintf(req, sizeof req, "%.200s-area-req", argv[1]);
     snprintf(resp, sizeof resp, "%.200s-area-resp", argv[1]);
+    if (strcmp(argv[2], "big") == 0)
+        attr.mq_msgsize = 1024;
     ready_sem = sem_open(ready, 0);
     conn_sem = sem_open(conn, 0);
     fd = shm_open(argv[1], O_RDWR, 0);
@@ -214,7 +219,7 @@ int main(int argc, char *argv[])
     } else {
         if (strcmp(argv[2], "none") != 0) {
             area->client_pid = strcmp(argv[2], "self") == 0 || strcmp(argv[2], "noslash") == 0 ||
-                    strcmp(argv[2], "noterm") == 0 ? getpid() : (pid_t)atol(argv[2]);
+                    strcmp(argv[2], "noterm") == 0 || strcmp(argv[2], "big") == 0 ? getpid() : (pid_t)atol(argv[2]);
             memcpy(area->req_name, req, sizeof req);
             memcpy(area->resp_name, resp, sizeof resp);
             if (strcmp(argv[2], "noslash") == 0)        /* "NAME-area-req", no '/' */
@@ -229,6 +234,25 @@ int main(int argc, char *argv[])
         } else {
             printf("area free again\n");
             sem_post(ready_sem);
+            if (strcmp(argv[2], "big") == 0) {
+                char text[1024 + 1];
+                struct timespec until;
+                ssize_t n;
+
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += 5;
+                n = mq_timedreceive(q2, text, 1024, NULL, &until);
+                if (n > 0 && mq_timedsend(q1, "add 40 2", 8, 0, &until) == 0)
+                    n = mq_timedreceive(q2, text, 1024, NULL, &until);
+                else
+                    n = -1;
+                if (n >= 0) {
+                    text[n] = '\0';
+                    printf("response %s\n", text);
+                } else {
+                    printf("no response\n");
+                }
+            }
             if (argc == 4) {
                 char text[256 + 1];
                 struct timespec until;
@@ -296,6 +320,18 @@ EOF
     lab_assert_exit late 0 \
         "§4 step 6: ENOENT from mq_unlink() is normal (its handler unlinked the queues first): exit 0 all the same" ||
         return
+    # The area is written before PREFIX-conn is posted: strace holds this
+    # client 1 s as it returns from its first futex() call, its post of
+    # PREFIX-conn (the server waits on it), so the server, woken up by the
+    # post, reads the area while the client is held.
+    printf '%s\n' "add 3 4" >"$BATS_TEST_TMPDIR/posted.in"
+    lab_run posted --wait 8 --in "$BATS_TEST_TMPDIR/posted.in" \
+        --inject "futex:delay_exit=$(awk -v s="$(lab_seconds 1)" 'BEGIN { printf "%d", s * 1000000 }'):when=1" \
+        -- "$CLIENT" -n "$PREFIX" -t 3
+    assert_replies posted "the response to add 3 4 from a client held 1 s as it returned from its post of $PREFIX-conn" \
+        "§4 step 3: write the area (pid, queue names), then sem_post($PREFIX-conn): the server reads the area as soon as the post wakes it up" \
+        "ok 7" || return
+    lab_assert_exit posted 0 "§4" || return
     stop_server server || return
     assert_no_stdout server \
         "§6: every line of the server goes to stderr, with one write(); nothing to stdout (stdio output buffered before a fork() is written again by each handler)"
@@ -556,6 +592,21 @@ server_line() {
         lab_fail "no queue $PREFIX-$cpid-req or $PREFIX-$cpid-resp after the disconnect" \
             "$(find "$LAB_MQUEUE_DIR" -maxdepth 1 -name "${PREFIX#/}-$cpid*" -printf '%f\n')" "§6: mq_unlink() both queues when the session ends" ||
         return
+    # A client whose queues hold longer messages (the grader's stand-in:
+    # mq_msgsize 1024): its handler asks the queue (mq_getattr) and
+    # receives into a buffer that large.
+    lab_spawn big --in-pipe -- "$AREA_WRITER" "$PREFIX" big || return
+    lab_wait_output big '^(response .*|no response|area (not free again|never free))$' 12 ||
+        lab_fail "the grader's stand-in client (queues of mq_msgsize 1024) to send add 40 2 and get a response" \
+            "$(lab_describe big)" "§6: a handler greets its client, then answers each request" "$(lab_show_output big)" ||
+        return
+    grep -qx 'response ok 42' "$LAB_RUN/big.out" ||
+        lab_fail "the response \"ok 42\" to \"add 40 2\" from a client whose queues have an mq_msgsize of 1024" \
+            "$(grep -m1 -E '^(response|no response)' "$LAB_RUN/big.out" || echo "no response"); the server said:" \
+            "§6: a handler reads mq_msgsize with mq_getattr() and receives into a buffer that large (mq_receive() fails with EMSGSIZE on a smaller one)" \
+            "$(grep -v 'posix_server: ready' "$LAB_RUN/server.err" | tail -n 4)" || return
+    lab_close_input big
+    lab_wait_exit big 5 || true
     client_run after "add 1 1"
     assert_replies after "a new client served after the disconnect" \
         "§6: the area is free again (PREFIX-ready posted after each connection)" "ok 2" || return
@@ -656,23 +707,30 @@ server_line() {
         return
     lab_assert_exit client 1 "§4: exit 1 once the server has gone away" || return
 
-    # A client sent SIGTERM while its handler is stopped (it cannot remove
-    # the queues first): the client removes them itself, and exits 1.
-    spawn_connected term || return
-    local term_handler=$HANDLER term_pid=$CPID
-    lab_signal_pid "$term_handler" STOP "the client's handler" "§4" || return
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$term_handler" T || true
-    lab_signal term TERM || return
-    lab_wait_exit term 5 ||
-        lab_fail "posix_client to end soon after SIGTERM" "$(lab_describe term)" \
-            "§4 step 6: SIGINT and SIGTERM handlers installed with sigaction(), no SA_RESTART: the read of stdin returns EINTR" \
-            "$(lab_show_output term)" || return
-    lab_assert_exit term 1 "§4: exit 1 after a signal, once the queues are removed" || return
-    queues_gone "$term_pid" ||
-        lab_fail "the client's queues removed by the client itself after SIGTERM (its handler was stopped)" \
-            "$PREFIX-$term_pid-req and -resp are still in /dev/mqueue" \
-            "§4 step 6: on every way out, SIGTERM included, the client closes and unlinks its queues" || return
-    lab_signal_pid "$term_handler" CONT "the stopped handler" "§4" || return
+    # A client sent SIGTERM, then another SIGINT (Ctrl-C), while its handler
+    # is stopped (it cannot remove the queues first): the client has a
+    # handler for both, removes the queues itself, and exits 1.
+    local sig name stopped_handler client_pid
+    for sig in TERM INT; do
+        name=${sig,,}
+        spawn_connected "$name" || return
+        stopped_handler=$HANDLER client_pid=$CPID
+        lab_signal_pid "$stopped_handler" STOP "the client's handler" "§4" || return
+        lab_wait_until "$(lab_seconds 5)" lab_proc_state "$stopped_handler" T || true
+        lab_signal "$name" "$sig" || return
+        lab_wait_exit "$name" 5 ||
+            lab_fail "posix_client to end soon after SIG$sig" "$(lab_describe "$name")" \
+                "§4 step 6: SIGINT and SIGTERM handlers installed with sigaction(), no SA_RESTART: the read of stdin returns EINTR" \
+                "$(lab_show_output "$name")" || return
+        lab_assert_exit "$name" 1 \
+            "§4 step 6: SIGINT and SIGTERM are both caught (a handler that sets a flag): the client removes its queues, then exits 1" ||
+            return
+        queues_gone "$client_pid" ||
+            lab_fail "the client's queues removed by the client itself after SIG$sig (its handler was stopped)" \
+                "$PREFIX-$client_pid-req and -resp are still in /dev/mqueue" \
+                "§4 step 6: on every way out, SIGINT and SIGTERM included, the client closes and unlinks its queues" || return
+        lab_signal_pid "$stopped_handler" CONT "the stopped handler" "§4" || return
+    done
 
     # The same while the client waits to send: its handler stopped, the
     # grader fills the request queue (10 messages), the client's next
@@ -909,12 +967,19 @@ ended() {
 
 # points: 10
 @test "a client with no server fails with a clear message within its bound, exit 1" {
-    lab_run none --wait 3 -- "$CLIENT" -n "$PREFIX"
+    lab_run none --wait 3 --strace mq_open,mq_unlink -- "$CLIENT" -n "$PREFIX"
     lab_assert_finished none "posix_client to give up at once when there is no server" \
         "§4: sem_open() and shm_open() without O_CREAT fail with ENOENT (hint 1)" || return
     lab_assert_exit none 1 "§4: no server: exit 1" || return
     lab_assert_stderr_line none "posix_client: no server for $PREFIX: $PREFIX-ready does not exist" \
         "§4 step 1: NAME is the first object missing, PREFIX-ready opened first" || return
+    local made
+    made=$(grep -E '^[0-9]+ +mq_open\(' "$LAB_LOGS/none.strace" | head -n 2)
+    [[ -z $made ]] ||
+        lab_fail "no queue created by a client that found no server (strace records its mq_open() calls)" \
+            "it created queues before it found that the server's objects do not exist: $made" \
+            "§4, in this order: step 1 opens the server's objects, and without them the client exits 1 having created nothing; step 2 creates the queues" ||
+        return
     # The default PREFIX, without touching the objects of that name (every
     # user's): strace makes the client's open of /dev/shm/sem.ipclab-srv-ready
     # fail with ENOENT, as if no server ran.
@@ -960,7 +1025,48 @@ ended() {
         lab_assert_exit "$name" 1 "§4" || return
         lab_assert_stderr_line "$name" "posix_client: no server answered within 1 s" "§4" || return
     done
-    stop_server server
+    stop_server server || return
+
+    # SECONDS for each wait, the second one counted from the post: a second
+    # server, stopped, holds a first client (the area taken, its greeting
+    # awaited); a client with -t SECS waits for the area. Once the server
+    # runs again, strace holds that client 0.9 x SECS as it returns from
+    # that wait (its first futex() call), and its handler 0.2 x SECS on its
+    # way into the greeting's mq_timedsend(): the greeting comes 1.1 x SECS
+    # or more after the client started (strace's delays are lower bounds, so
+    # a deadline taken at the start has passed, however fast the machine),
+    # and 0.2 x SECS after it posted (0.8 x SECS to spare for a loaded one).
+    PREFIX=$(lab_name srv2)
+    local secs
+    secs=$(awk -v s="$(lab_seconds 3)" 'BEGIN { printf "%d", s + 0.999 }')
+    lab_start_server server2 '^posix_server: ready' \
+        "the line \"posix_server: ready: shared memory $PREFIX, ...\" on stderr once its objects exist" \
+        "§3 and §6 (readiness)" \
+        --inject "mq_timedsend:delay_enter=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 200000 }'):when=1" \
+        -- "$SERVER" -n "$PREFIX" || return
+    lab_signal server2 STOP || return
+    lab_spawn holder --in-pipe -- "$CLIENT" -n "$PREFIX" || return
+    lab_wait_while_running holder 5 waits_for_greeting "$(lab_pid holder)" ||
+        lab_fail "a first client, the server stopped, to write the area and wait for its greeting (mq_timedreceive)" \
+            "$(lab_describe holder)" "§4 steps 3 and 4" "$(lab_show_output holder)" || return
+    printf '%s\n' "add 2 2" >"$BATS_TEST_TMPDIR/late.in"
+    lab_spawn late --in "$BATS_TEST_TMPDIR/late.in" \
+        --inject "futex:delay_exit=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 900000 }'):when=1" \
+        -- "$CLIENT" -n "$PREFIX" -t "$secs" || return
+    lab_wait_while_running late 5 lab_blocked_in_sem_wait "$(lab_pid late)" ||
+        lab_fail "a second client (-t $secs) to wait for the area (sem_timedwait on $PREFIX-ready): the first one holds it" \
+            "$(lab_describe late)" "§4 step 3" "$(lab_show_output late)" || return
+    lab_signal server2 CONT || return
+    lab_wait_exit late $((3 * secs)) || true
+    assert_replies late \
+        "the response to add 2 2 from a client (-t $secs) greeted $(awk -v s="$secs" 'BEGIN { printf "%.1f", s * 0.2 }') s after it posted $PREFIX-conn, $(awk -v s="$secs" 'BEGIN { printf "%.1f", s * 1.1 }') s or more after it began to wait for the area" \
+        "§4 step 4: the client waits for the greeting at most SECONDS again, a deadline taken once it has posted, not what is left of the wait for the area" \
+        "ok 4" || return
+    lab_assert_exit late 0 "§4" || return
+    lab_close_input holder
+    lab_wait_exit holder 5 || true
+    lab_assert_exit holder 0 "§4: at the end of its input the client disconnects and exits 0" || return
+    stop_server server2
 }
 
 # timed_wait_seen LOG: strace's LOG shows a call with a deadline (tv_sec=).
@@ -1002,16 +1108,33 @@ timed_wait_seen() {
         "§7: after SIGINT the server exits 0" || return
     lab_assert_stderr_line server "posix_server: SIGINT received: stopping" "§7" || return
 
-    # A server killed with SIGKILL left its semaphore PREFIX-conn.
-    local stale=/dev/shm/sem.${PREFIX#/}-conn
-    head -c 32 /dev/zero >"$stale" && lab_give_to_program "$stale" && chmod 0600 "$stale" || return
-    lab_run restart --wait 3 -- "$SERVER" -n "$PREFIX"
-    check_refused_restart "$stale"
-    local refused=$?
-    rm -f -- "$stale"
-    ((refused == 0)) || return
-    lab_assert_no_new_ipc "nothing of the refused server left: it removes what it made itself" \
-        "§3 and §8: the objects it created before it found $stale are its own: unlink them before exit 1" || return
+    # A server killed with SIGKILL left one of its semaphores: PREFIX-ready,
+    # then PREFIX-conn (each one alone).
+    local sem stale refused
+    for sem in ready conn; do
+        stale=/dev/shm/sem.${PREFIX#/}-$sem
+        head -c 32 /dev/zero >"$stale" && lab_give_to_program "$stale" && chmod 0600 "$stale" || return
+        lab_run "restart_$sem" --wait 3 -- "$SERVER" -n "$PREFIX"
+        check_refused_restart "restart_$sem" "$stale"
+        refused=$?
+        rm -f -- "$stale"
+        ((refused == 0)) || return
+        lab_assert_no_new_ipc "nothing of the refused server left: it removes what it made itself" \
+            "§3 and §8: the objects it created before it found $stale are its own: unlink them before exit 1" || return
+    done
+
+    # The default PREFIX, without touching the objects of that name (every
+    # user's): strace makes the server's open of /dev/shm/ipclab-srv fail
+    # with EEXIST, as if another server had it.
+    lab_run default --wait 3 --inject openat:error=EEXIST --trace-path /dev/shm/ipclab-srv -- "$SERVER"
+    lab_assert_finished default "posix_server without -n to give up at once over /dev/shm/ipclab-srv (the grader made its creation fail with EEXIST)" \
+        "§2: without -n the PREFIX is /ipclab-srv (DEFAULT_PREFIX in posix_lab.h); §3: an object that exists already: exit 1" || return
+    lab_assert_exit default 1 \
+        "§2: without -n the PREFIX is /ipclab-srv (DEFAULT_PREFIX), -n is optional; §3: the object /dev/shm/ipclab-srv exists: exit 1" || return
+    grep -qF -- /dev/shm/ipclab-srv "$LAB_RUN/default.err" ||
+        lab_fail "a line on stderr that names the file in the way: /dev/shm/ipclab-srv (posix_server without -n)" "none" \
+            "§2: without -n the PREFIX is /ipclab-srv (DEFAULT_PREFIX in posix_lab.h); §3: the line names the files to remove" \
+            "$(lab_show_output default)" || return
 
     # A failed call once the area exists: strace makes the mmap() of
     # /dev/shm/PREFIX fail with ENOMEM.
@@ -1026,19 +1149,20 @@ timed_wait_seen() {
         "§8: once its objects exist, a server that fails removes them all the same (only SIGKILL leaves them)"
 }
 
-# check_refused_restart STALE: the server "restart" found the file STALE of
+# check_refused_restart NAME STALE: the server NAME found the file STALE of
 # a killed server, refused to start, and left the file alone.
 check_refused_restart() {
-    lab_assert_finished restart "posix_server to give up at once over the semaphore a killed server left ($1)" \
-        "§3: O_CREAT | O_EXCL for every object, the semaphores too: a stale one is not yours to take over" ||
+    lab_assert_finished "$1" "posix_server to give up at once over the semaphore a killed server left ($2)" \
+        "§3: O_CREAT | O_EXCL for every object, both semaphores too: a stale one is not yours to take over" ||
         return
-    lab_assert_exit restart 1 "§3 and §8: an object that exists already: exit 1" || return
-    grep -qF -- "$1" "$LAB_RUN/restart.err" ||
-        lab_fail "a line on stderr that names the file to remove: $1" "none" \
-            "§3: it writes a line that says so and names the files to remove" "$(lab_show_output restart)" ||
+    lab_assert_exit "$1" 1 "§3 and §8: an object that exists already ($2, left by a killed server): exit 1" || return
+    grep -qF -- "$2" "$LAB_RUN/$1.err" ||
+        lab_fail "a line on stderr that names the file to remove: $2" "none" \
+            "§3: it writes a line that says so and names the files to remove, the one in the way first" \
+            "$(lab_show_output "$1")" ||
         return
-    [[ -e $1 ]] ||
-        lab_fail "$1 still there (a server removes nothing that is not its own)" "it was removed" "§3"
+    [[ -e $2 ]] ||
+        lab_fail "$2 still there (a server removes nothing that is not its own)" "it was removed" "§3"
 }
 
 # describe_pids PIDS: "PID STATE COMMAND;" for each of PIDS (one per line).
@@ -1126,10 +1250,15 @@ describe_pids() {
 # points: 5
 @test "valgrind (handlers traced too): no memory error, no leak, no descriptor left open" {
     start_server server --valgrind || return
-    printf '%s\n' "add 1 2" "add x" "what" >"$BATS_TEST_TMPDIR/in"
+    # A request of 256 bytes, the most a message holds: the handler's
+    # buffer must hold it (mq_msgsize bytes) and whatever the handler adds.
+    local word256
+    word256=$(printf 'u%.0s' {1..256})
+    printf '%s\n' "add 1 2" "add x" "what" "$word256" >"$BATS_TEST_TMPDIR/in"
     lab_run client --valgrind --wait 5 --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -n "$PREFIX"
-    assert_replies client "the 3 responses, under valgrind too" "§5" \
-        "ok 3" "error usage: add A B (integers from -1000000000 to 1000000000)" "error unknown request 'what'" ||
+    assert_replies client "the 4 responses, under valgrind too" "§5" \
+        "ok 3" "error usage: add A B (integers from -1000000000 to 1000000000)" "error unknown request 'what'" \
+        "error unknown request '${word256:0:64}'" ||
         return
     # This client stops after kill_server answered: getline's buffer is freed
     # on that way out too.
@@ -1223,5 +1352,12 @@ assert_usage() {
             lab_fail "for: posix_client ${good[$i]}, the line \"posix_client: no server for ...\" (no server runs)" \
                 "none" "§2 (the bounds are included) and §4" "$(lab_show_output "$name")" || return
     done
-    lab_assert_no_new_ipc "no object created for bad arguments" "§2: check the arguments first"
+    lab_assert_no_new_ipc "no object created for bad arguments" "§2: check the arguments first" || return
+    # The server takes a PREFIX of 200 bytes too.
+    PREFIX=$p200
+    lab_start_server long '^posix_server: ready' \
+        "posix_server -n PREFIX, a PREFIX of 200 bytes (the longest allowed), to start: its line \"posix_server: ready: ...\"" \
+        "§2: a PREFIX is a / followed by 1 to 199 bytes (PREFIX_MAX, 200, in posix_lab.h): the bound is included" \
+        -- "$SERVER" -n "$PREFIX" || return
+    stop_server long
 }
