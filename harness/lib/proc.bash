@@ -1154,6 +1154,32 @@ lab_proc_state() {
     [[ ${stat##*) } == "$2"* ]]
 }
 
+# lab_no_signal_pending PID: no signal waits to be delivered to PID, to
+# the process or one of its threads (SigPnd and ShdPnd of /proc/PID/status
+# all zeros): the handler of the last one has run.  2 ("never") once PID is
+# gone.
+lab_no_signal_pending() {
+    local line pending=""
+    [[ -r /proc/$1/status ]] || return 2
+    while read -r line; do
+        case $line in SigPnd:* | ShdPnd:*) pending+=${line#*:} ;; esac
+    done <"/proc/$1/status" 2>/dev/null || return 2
+    [[ -z ${pending//[0[:space:]]/} ]]
+}
+
+# lab_sleep_count PID: how many times PID has gone to sleep so far (a
+# blocking call, a nanosleep(): voluntary_ctxt_switches of
+# /proc/PID/status); 0 once it is gone.  Read twice around a window, it
+# counts the sleeps in it: "it looks every 10 ms", not "it spins" (which
+# lab_assert_idle measures) nor "it sleeps a second at a time".
+lab_sleep_count() {
+    local key value n=0
+    while read -r key value; do
+        [[ $key == voluntary_ctxt_switches: && $value =~ ^[0-9]+$ ]] && n=$value
+    done <"/proc/$1/status" 2>/dev/null
+    echo "$n"
+}
+
 # lab_blocked_in PID WCHAN_GLOB SYSCALL_NR: the process is blocked in a
 # given system call (readiness: "it waits in msgrcv now", "its write() is
 # stuck on a full pipe").  The wait channel says so where the kernel shows

@@ -35,16 +35,6 @@ blocked_in_mq() {
             "$(lab_show_output "$name")"
 }
 
-# voluntary_switches PID: how many times PID has gone to sleep so far (a
-# blocking call, a nanosleep()), from /proc/PID/status; 0 once it is gone.
-voluntary_switches() {
-    local key value n=0
-    while read -r key value; do
-        [[ $key == voluntary_ctxt_switches: && $value =~ ^[0-9]+$ ]] && n=$value
-    done <"/proc/$1/status" 2>/dev/null
-    echo "$n"
-}
-
 # worker_stopped PID: stopped (strace's injected SIGSTOP: a tracing stop).
 worker_stopped() {
     lab_proc_state "$1" t || lab_proc_state "$1" T
@@ -563,10 +553,10 @@ expected_jobs() {
     # loop spends most of its time stopped, and would look idle.)
     local dpid sleeps
     dpid=$(lab_pid dispatch) || return
-    sleeps=$(voluntary_switches "$dpid")
+    sleeps=$(lab_sleep_count "$dpid")
     lab_assert_idle dispatch 1 10 \
         "§4: look at mq_curmsgs every 10 ms and sleep (nanosleep()) in between, not in a busy loop (hint 6)" || return
-    sleeps=$(($(voluntary_switches "$dpid") - sleeps))
+    sleeps=$(($(lab_sleep_count "$dpid") - sleeps))
     ((sleeps >= 10)) ||
         lab_fail "mq_dispatch to look at mq_curmsgs every 10 ms while the jobs wait: at least 10 sleeps in 1 s (100 at 10 ms)" \
             "it went to sleep $sleeps time(s) in that second (voluntary_ctxt_switches in /proc/$dpid/status)" \

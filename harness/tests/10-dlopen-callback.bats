@@ -69,18 +69,6 @@ server_alive() {
     lab_fail "cb_server to keep running and serving" "$(lab_describe "$1")" "$2" "$(lab_show_output "$1")"
 }
 
-# no_signal_pending PID: no signal waits to be delivered to PID (the handler
-# of the last one has run: /proc/PID/status, SigPnd and ShdPnd); 2 once PID
-# is gone.
-no_signal_pending() {
-    local line pending=""
-    [[ -r /proc/$1/status ]] || return 2
-    while read -r line; do
-        case $line in SigPnd:* | ShdPnd:*) pending+=${line#*:} ;; esac
-    done <"/proc/$1/status" 2>/dev/null || return 2
-    [[ -z ${pending//[0[:space:]]/} ]]
-}
-
 # stop_server NAME: SIGTERM, then the server must exit 143 soon, the
 # registry gone (§7).
 stop_server() {
@@ -818,7 +806,7 @@ EOF
     lab_signal sW TERM || return
     # The handler has run once no signal is pending, and the server waits
     # in sem_wait() again (for the lock, whatever it does next).
-    _handled_and_waits() { no_signal_pending "$wpid" && lab_blocked_in_sem_wait "$wpid"; }
+    _handled_and_waits() { lab_no_signal_pending "$wpid" && lab_blocked_in_sem_wait "$wpid"; }
     lab_wait_until "$(lab_seconds 5)" _handled_and_waits || true
     lab_close_input lW
     lab_wait_exit lW 5 || true
@@ -1274,7 +1262,7 @@ _all_ended() {
     # for the lock (or, without it, has already ended).
     _stop_waits() {
         lab_finished C && return 2
-        no_signal_pending "$cspid" && lab_blocked_in_sem_wait "$cspid"
+        lab_no_signal_pending "$cspid" && lab_blocked_in_sem_wait "$cspid"
     }
     lab_wait_until "$(lab_seconds 5)" _stop_waits || true
     states=$(holder_states Cl) || return
