@@ -10,7 +10,7 @@
 #   ipc.bash       unique names and keys, IPC snapshots, leak reports and removal
 #   valgrind.bash  runs under valgrind and reading its logs (errors, leaks, fds)
 #   trace.bash     strace: which system calls a program really made
-#   net.bash       free ports and readiness of listening sockets
+#   net.bash       free ports, listening sockets, TCP connections and sends
 #
 # and defines setup/teardown.  A test file that needs its own setup or
 # teardown calls lab_setup first / lab_teardown last in it.

@@ -114,7 +114,7 @@ assert_no_stdout() {
 
 # waiting_for_child PID: blocked in waitpid() (wait4) or waitid().
 waiting_for_child() {
-    lab_blocked_in "$1" '*do_wait*' 61 || lab_blocked_in "$1" '*do_wait*' 247
+    lab_blocked_in "$1" '*do_wait*' 61 247
 }
 
 # handler_of NAME: the handler's pid in client NAME's "connected" line.

@@ -182,25 +182,12 @@ clean_end() {
 # client's local port), RX the bytes the server has not read from it yet,
 # STATE the TCP state in hex (08: CLOSE_WAIT, the client's end of input is in).
 server_end() {
-    local pid inode port
+    local pid inode mine state unread
     pid=$(lab_pid "$1") || return 1
-    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
-    [[ -n $inode ]] || return 1
-    port=$(printf '%04X' "$PORT")
-    local -a rows
-    mapfile -t rows < <(awk 'FNR > 1 { split($2, l, ":"); split($3, r, ":"); split($5, q, ":")
-        print l[2], r[2], $10, q[2], $4 }' /proc/net/tcp)
-    local row lport rport ino rx st mine=""
-    for row in "${rows[@]}"; do
-        read -r lport rport ino rx st <<<"$row"
-        [[ $ino == "$inode" ]] && mine=$lport
-    done
-    [[ -n $mine ]] || return 1
-    for row in "${rows[@]}"; do
-        read -r lport rport ino rx st <<<"$row"
-        [[ $lport == "$port" && $rport == "$mine" ]] && { echo "$ino $((16#$rx)) $st"; return 0; }
-    done
-    return 1
+    inode=$(lab_socket_inode "$pid") || return 1
+    read -r mine _ < <(lab_tcp_socket "$inode") || return 1
+    read -r inode state unread < <(lab_tcp_connection "$PORT" "$mine") || return 1
+    echo "$inode $unread $state"
 }
 
 # client_state NAME: the TCP state, in hex, of client NAME's own end of its
@@ -208,28 +195,25 @@ server_end() {
 # is in), or nothing once that end is gone (a reset closed it); fails when
 # NAME holds no socket.
 client_state() {
-    local pid inode
+    local pid inode state
     pid=$(lab_pid "$1") || return 1
-    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
-    [[ -n $inode ]] || return 1
-    awk -v i="$inode" 'FNR > 1 && $10 == i { print $4; exit }' /proc/net/tcp
+    inode=$(lab_socket_inode "$pid") || return 1
+    read -r _ _ state _ < <(lab_tcp_socket "$inode")
+    echo "$state"
 }
 
 # client_unread NAME BYTES: client NAME's own end of its connection holds
 # exactly BYTES bytes that NAME (netcat) has not read yet.
 client_unread() {
-    local pid inode rx
+    local pid inode unread
     pid=$(lab_pid "$1") || return 1
-    inode=$(lab_fds "$pid" | sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
-    [[ -n $inode ]] || return 1
-    rx=$(awk -v i="$inode" 'FNR > 1 && $10 == i { split($5, q, ":"); print q[2]; exit }' /proc/net/tcp)
-    [[ -n $rx ]] && ((16#$rx == $2))
+    inode=$(lab_socket_inode "$pid") || return 1
+    read -r _ _ _ unread < <(lab_tcp_socket "$inode") && ((unread == $2))
 }
 
-# socket_gone INODE: no TCP socket of that inode is left in /proc/net/tcp
-# (a reset closed it).
+# socket_gone INODE: no TCP socket of that inode is left (a reset closed it).
 socket_gone() {
-    ! awk -v i="$1" 'FNR > 1 && $10 == i { f = 1 } END { exit !f }' /proc/net/tcp
+    ! lab_tcp_socket "$1" >/dev/null
 }
 
 # reset_client NAME: client NAME's connection is reset: NAME (netcat),
@@ -338,15 +322,51 @@ handlers_only_write() {
             "$report"
 }
 
-# blocked_sending PID: PID sleeps in a write(), writev(), sendto() or
-# sendmsg() (x86-64: 1, 20, 44, 46): its client's socket has no room left.
-# Returns 2 ("never") once PID is gone.
-blocked_sending() {
-    local state nr
-    [[ -d /proc/$1 ]] || return 2
+# flood_c LOOK_AT: c never reads again (its netcat stopped), and flood
+# (client 4, after a, b and c) sends lines of 60000 bytes, more than c's
+# socket and its child's end of the connection hold (the kernel's largest
+# send buffer, tcp_wmem, and twice a receive buffer, tcp_rmem): c's child
+# will block writing to c.  Sets PC (c's child) and FLOOD_LINES (the lines
+# sent, $BATS_TEST_TMPDIR/flood.txt).
+flood_c() {
+    local pnc wmem rmem line i
+    pnc=$(lab_pid c) || return
+    lab_kill STOP "$pnc"
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pnc" T ||
+        lab_fail "c's netcat stopped (SIGSTOP)" "$(lab_stuck_state "$pnc")" "$1" || return
+    PC=$(child_of c) || return
+    read -r _ _ wmem </proc/sys/net/ipv4/tcp_wmem
+    read -r _ rmem _ </proc/sys/net/ipv4/tcp_rmem
+    FLOOD_LINES=$(((wmem + 2 * rmem) / 60000 + 16))
+    line=$(head -c 59999 /dev/zero | tr '\0' f)
+    for ((i = 0; i < FLOOD_LINES; i++)); do
+        printf '%s\n' "$line"
+    done >"$BATS_TEST_TMPDIR/flood.txt"
+    lab_spawn flood --in "$BATS_TEST_TMPDIR/flood.txt" -- nc -N 127.0.0.1 "$PORT"
+    wait_server_line '^chat_server: client 4 joined$' \
+        "the line \"chat_server: client 4 joined\" once client flood connected" "§5"
+}
+
+# send_args PID: "FD BUF COUNT" of the write() or send() PID sleeps in
+# (/proc/PID/syscall, its first three arguments, in decimal); fails for
+# any other call (writev() and sendmsg() take a vector: nothing to compare).
+send_args() {
+    local nr fd buf count
     # shellcheck disable=SC2016 # expanded by that bash
-    read -r state nr < <(lab_read_proc 'read -r s <"/proc/$1/stat"; s=${s##*) }; read -r n _ <"/proc/$1/syscall"; echo "${s%% *} $n"' "$1")
-    [[ $state == S && $nr =~ ^(1|20|44|46)$ ]]
+    read -r nr fd buf count _ < <(lab_read_proc 'read -r l <"/proc/$1/syscall" && echo "$l"' "$1")
+    [[ $nr =~ ^(1|44)$ && $fd =~ ^0x[0-9a-f]+$ && $buf =~ ^0x[0-9a-f]{1,15}$ && $count =~ ^0x[0-9a-f]+$ ]] ||
+        return 1
+    echo "$((fd)) $((buf)) $((count))"
+}
+
+# rest_of BEFORE AFTER: the send AFTER ("FD BUF COUNT", send_args) is the
+# rest of the bytes of BEFORE, cut short: same descriptor, same end, later
+# start.
+rest_of() {
+    local fd1 buf1 len1 fd2 buf2 len2
+    read -r fd1 buf1 len1 <<<"$1"
+    read -r fd2 buf2 len2 <<<"$2"
+    ((fd1 == fd2 && buf2 > buf1 && buf2 + len2 == buf1 + len1))
 }
 
 # fdinfo PID FD: /proc/PID/fdinfo/FD (read under the programs' uid where
@@ -408,7 +428,35 @@ fdinfo() {
     done
     [[ ! -s $LAB_RUN/a.out ]] ||
         lab_fail "nothing back to client a, the sender" "it received $(wc -c <"$LAB_RUN/a.out") bytes" "§4" \
-            "$(lab_excerpt "$LAB_RUN/a.out")"
+            "$(lab_excerpt "$LAB_RUN/a.out")" || return
+
+    # A write cut short.  c stops reading (its netcat stopped); flood sends
+    # lines of 60000 bytes until c's child sleeps in its send to c, the
+    # connection full.  Stopped and continued there (SIGSTOP, SIGCONT), its
+    # send() or write() returns the part of the bytes it had queued: the
+    # child must send the rest of that chunk.  Seen in the call it sleeps in
+    # next (/proc/PID/syscall): the rest of the same bytes, or, where the
+    # interrupted call had queued nothing yet, the same call made again.
+    local pc count i before after cut=0
+    flood_c "§4" || return
+    pc=$PC count=$FLOOD_LINES
+    for ((i = 0; i < 12 && !cut; i++)); do
+        lab_wait_while_running server 20 lab_blocked_sending "$pc" || break
+        before=$(send_args "$pc") || break
+        lab_kill STOP "$pc"
+        lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pc" T ||
+            lab_fail "c's child stopped (SIGSTOP)" "$(lab_stuck_state "$pc")" "§4" || return
+        lab_kill CONT "$pc"
+        lab_wait_while_running server 20 lab_blocked_sending "$pc" || break
+        after=$(send_args "$pc") || break
+        rest_of "$before" "$after" && cut=1
+    done
+    lab_kill CONT "$(lab_pid c)"
+    received c $((11 + count))
+    { cat "$BATS_TEST_TMPDIR/expected" "$BATS_TEST_TMPDIR/flood.txt"; } >"$BATS_TEST_TMPDIR/c.expected"
+    expect_exactly c "$BATS_TEST_TMPDIR/c.expected" \
+        "client c, which stopped reading while flood sent $count lines of 60000 bytes, to receive every line whole once it reads again, though its child's send was cut short (stopped and continued: SIGSTOP, SIGCONT)" \
+        "§4 and §7: a send() or write() to a blocking socket that a signal interrupts returns the count of bytes it sent; write the rest (loop on short writes)"
 }
 
 # points: 4
@@ -1197,29 +1245,13 @@ refused() {
     say a "hello"
     received b 1
     received c 1
-    # c never reads again: its netcat is stopped. flood (client 4, after c)
-    # sends lines of 60000 bytes, more than c's socket and its child's end
-    # of the connection hold (the kernel's largest send buffer, tcp_wmem, and
-    # twice a receive buffer, tcp_rmem), until c's child blocks writing to c.
-    # Meanwhile b, in the middle, leaves.
-    local pnc pc wmem rmem count line i
-    pnc=$(lab_pid c) || return
-    lab_kill STOP "$pnc"
-    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pnc" T ||
-        lab_fail "c's netcat stopped (SIGSTOP)" "$(lab_stuck_state "$pnc")" "§6" || return
-    pc=$(child_of c) || return
-    read -r _ _ wmem </proc/sys/net/ipv4/tcp_wmem
-    read -r _ rmem _ </proc/sys/net/ipv4/tcp_rmem
-    count=$(((wmem + 2 * rmem) / 60000 + 16))
-    line=$(head -c 59999 /dev/zero | tr '\0' f)
-    for ((i = 0; i < count; i++)); do
-        printf '%s\n' "$line"
-    done >"$BATS_TEST_TMPDIR/flood.txt"
-    lab_spawn flood --in "$BATS_TEST_TMPDIR/flood.txt" -- nc -N 127.0.0.1 "$PORT"
-    wait_server_line '^chat_server: client 4 joined$' \
-        "the line \"chat_server: client 4 joined\" once client flood connected" "§5" || return
+    # c never reads again; flood fills its connection.  Meanwhile b, in the
+    # middle, leaves.
+    local pc count
+    flood_c "§6" || return
+    pc=$PC count=$FLOOD_LINES
     leave b 2 || return
-    lab_wait_while_running server 20 blocked_sending "$pc" ||
+    lab_wait_while_running server 20 lab_blocked_sending "$pc" ||
         lab_fail "c's child to block writing to c, whose netcat is stopped and reads nothing, once flood has sent $count lines of 60000 bytes" \
             "c's child: $(lab_stuck_state "$pc"); server: $(lab_describe server)" "§4 and §7" \
             "$(lab_show_output server)" || return
@@ -1244,7 +1276,7 @@ refused() {
     say a "hello"
     received b 1
     received c 1
-    local child children listing fd target inode tcp unix bad report=""
+    local child children listing fd target inode state tcp unix bad report=""
     children=$(pgrep -P "$(lab_pid server)")
     (($(wc -w <<<"$children") == 3)) ||
         lab_fail "3 children below the server (a, b, c)" "$(wc -w <<<"$children")" "§3: one child per client" ||
@@ -1256,11 +1288,9 @@ refused() {
             [[ -n $fd ]] || continue
             inode=${target#socket:[}
             inode=${inode%]}
-            if [[ $target == socket:* ]] && awk -v i="$inode" 'FNR > 1 && $10 == i { f = 1 } END { exit !f }' \
-                /proc/net/tcp; then
+            if [[ $target == socket:* ]] && read -r _ _ state _ < <(lab_tcp_socket "$inode"); then
                 tcp=$((tcp + 1))
-                awk -v i="$inode" 'FNR > 1 && $10 == i && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp &&
-                    bad+=" fd $fd: the listening socket;"
+                [[ $state == 0A ]] && bad+=" fd $fd: the listening socket;"
             elif [[ $target == socket:* ]]; then
                 unix=$((unix + 1))
             elif [[ $target == anon_inode:*eventpoll* ]]; then
