@@ -37,6 +37,7 @@ setup_file() {
         cat -n "$dir/$f.txt" >"$dir/$f.expected"
     done
     : >"$dir/empty.txt"
+    printf 'only line\n' >"$dir/one.txt"
 }
 
 # relay_run NAME INPUT [lab_run options] [-- ARGS...]: runs pipe_relay on one
@@ -48,6 +49,13 @@ relay_run() {
     while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
     (($#)) && shift && args=("$@")
     lab_run "$name" --in "$BATS_FILE_TMPDIR/$input.txt" "${opts[@]}" -- "$RELAY" "${args[@]}"
+}
+
+# parent_strace_command NAME CALLS INJECT: lab_strace_command without -f:
+# only pipe_relay itself is traced and injected, never its child (a fault
+# in the parent's write() into the pipe, the child's writes left alone).
+parent_strace_command() {
+    lab_strace_command "$@" | grep -vxF -- -f
 }
 
 # assert_relay_ended NAME: it ended by itself; if not, say why that usually is.
@@ -101,7 +109,12 @@ assert_relay_ended() {
     assert_relay_ended last
     bytes=$(stat -c %s "$BATS_FILE_TMPDIR/binary.txt")
     lab_assert_stderr_line last "pipe_relay: relayed 4 lines, $bytes bytes" \
-        "§4 (the report): L counts a last line without a newline"
+        "§4 (the report): L counts a last line without a newline" || return
+    # One line: the word stays "lines".
+    relay_run one one
+    assert_relay_ended one
+    lab_assert_stderr_line one "pipe_relay: relayed 1 lines, 10 bytes" \
+        "§4 (the report): the word stays \"lines\" even when L is 1"
 }
 
 # points: 10
@@ -153,7 +166,29 @@ assert_relay_ended() {
         lab_fail "the parent to wait for its child after its read() failed" \
             "strace saw no successful wait4()/waitid() in the parent (pid $parent)" \
             "§7: after a failure past the fork, close the write end and wait for the child, then exit 1" \
-            "$(sed -n '1,8p' "$LAB_LOGS/dir.strace")"
+            "$(sed -n '1,8p' "$LAB_LOGS/dir.strace")" || return
+    # The parent's first write() into the pipe fails with EIO (strace, on
+    # the parent alone): an error, not EPIPE.  It says so, still closes its
+    # end (the child sees EOF and reports) and waits, then exits 1.
+    local -a traced
+    mapfile -t traced < <(parent_strace_command eio write write:error=EIO:when=1)
+    lab_run eio --in "$BATS_FILE_TMPDIR/small.txt" -- "${traced[@]}" "$RELAY"
+    assert_relay_ended eio
+    lab_assert_exit eio 1 \
+        "§7: a write() into the pipe that fails with any error but EPIPE (here EIO) is a failure of the parent: it exits 1" || return
+    lab_assert_stderr_line eio "pipe_relay: write: Input/output error" \
+        "§7: report the failed write() as pipe_relay: write: strerror(errno); only EPIPE is the child's end" || return
+    lab_assert_stderr_line eio "pipe_relay: relayed 0 lines, 0 bytes" \
+        "§7: after the failed write() the parent still closes its write end, so the child sees EOF and reports" || return
+    # fork() fails (strace makes clone() fail with EAGAIN): there is no child
+    # to wait for.  The parent names the call that failed and exits 1.
+    lab_run nofork --inject 'clone,clone3:error=EAGAIN' --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY"
+    assert_relay_ended nofork
+    lab_assert_exit nofork 1 "§7: if fork() fails, pipe_relay prints the message and exits 1" || return
+    lab_assert_stderr_line nofork "pipe_relay: fork: Resource temporarily unavailable" \
+        "§7: check fork()'s -1 and report it as pipe_relay: fork: strerror(errno); -1 is not a child's pid" || return
+    [[ ! -s $LAB_RUN/nofork.out ]] ||
+        lab_fail "no output when fork() failed" "some output" "§7" "$(lab_show_output nofork out)"
 }
 
 # points: 10
@@ -162,7 +197,14 @@ assert_relay_ended() {
     assert_relay_ended relay
     lab_assert_same_output relay "$BATS_FILE_TMPDIR/small.expected" "the numbered input, under valgrind too" "§4"
     lab_assert_valgrind_fds relay \
-        "§8: close the end of the pipe each process does not use, and the other end when done"
+        "§8: close the end of the pipe each process does not use, and the other end when done" || return
+    # A rarer path: the child cannot write its output (stdout is /dev/full)
+    # and exits 1; it still closes its read end first.
+    relay_run full small --out /dev/full --valgrind
+    assert_relay_ended full
+    lab_assert_exit full 1 "§7: when its stdout is /dev/full the child exits 1, and so does the parent" || return
+    lab_assert_valgrind_fds full \
+        "§8: every path out closes the pipe: the child that failed to write (stdout was /dev/full) too"
 }
 
 # points: 5
@@ -186,6 +228,13 @@ assert_relay_ended() {
     ! grep -q 'relayed' "$LAB_RUN/full.err" ||
         lab_fail "no report line from a child that failed" "a report line" "§7: it exits 1 without the report line" \
             "$(lab_show_output full)" || return
+    # The same with 8 MB to forward: the child is gone long before the
+    # parent's input ends, so the parent's next write() into the pipe has no
+    # reader.  SIGPIPE ignored, it fails with EPIPE, and the child's 1 passes.
+    lab_run fullbig --in "$BATS_FILE_TMPDIR/big.txt" --out /dev/full -- "$RELAY"
+    assert_relay_ended fullbig
+    lab_assert_exit fullbig 1 \
+        "§6: the parent sets SIGPIPE to SIG_IGN after the fork, so that writing into the pipe of a child that died fails with EPIPE instead of killing it; it then waits and exits with the child's 1 (stdout was /dev/full, 8 MB of input)" || return
 
     # The child is killed by SIGTERM: the parent exits 128 + 15.
     lab_spawn killed --in-pipe -- "$RELAY"
@@ -266,7 +315,23 @@ assert_relay_ended() {
         lab_fail "strace to deliver a SIGUSR1 to pipe_relay when it calls pipe()" \
             "no SIGUSR1 in the trace: did it call pipe() or pipe2()?" "§3: the parent makes the pipe" || return
     lab_assert_handlers_only early "$parent" USR1 '^$' "the SIGUSR1 handler to make no system call: it only sets a flag" \
-        "§6: the handler sets a volatile sig_atomic_t flag; the main loop prints (signal-safety(7))"
+        "§6: the handler sets a volatile sig_atomic_t flag; the main loop prints (signal-safety(7))" || return
+    # The child sets SIGUSR1 back to its default action, which ends it: sent
+    # to the child, a SIGUSR1 kills it, and the parent exits 128 + 10.
+    lab_spawn child --in-pipe -- "$RELAY"
+    lab_input child "hello"
+    lab_wait_output child $'^ +1\thello$' 5 ||
+        lab_fail "the line \"     1<TAB>hello\" on stdout as soon as it was written" \
+            "$(lab_describe child)" "§4" "$(lab_show_output child out)" || return
+    local pid
+    pid=$(lab_descendants child | head -n 1)
+    [[ -n $pid ]] || lab_fail "a child process below pipe_relay" "none was found" "§3" || return
+    lab_signal_pid "$pid" USR1 "the child of pipe_relay" "§6" || return
+    # The child is a zombie once it died of it; then the input ends (EOF).
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$pid" Z || true
+    lab_wait_exit child 5 || true
+    lab_assert_exit child 138 \
+        "§6: after fork() the child sets SIGUSR1 back to SIG_DFL (the handler is inherited): a SIGUSR1 sent to the child ends it, and the parent exits 128 + 10"
 }
 
 # points: 5
@@ -334,13 +399,13 @@ assert_relay_ended() {
 @test "bad arguments: a usage message on stderr and exit status 2" {
     # Each entry is one command line, its arguments separated by "|" (so
     # that an argument may hold a blank).
-    local -a bad=("-b|0" "-b|-5" "-b|+5" "-b| 5" "-b|5 " "-b|abc" "-b|12x" "-b|1048577" "-b" "-x" "extra")
+    local -a bad=("-b|0" "-b|-5" "-b|+5" "-b| 5" "-b|5 " "-b|abc" "-b|12x" "-b|1048577" "-b|4294967297" "-b|99999999999999999999" "-b" "-x" "extra")
     local i args shown
     for i in "${!bad[@]}"; do
         IFS='|' read -ra args <<<"${bad[$i]}"
         shown=$(printf "'%s' " "${args[@]}")
         lab_run "bad$i" --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" "${args[@]}"
-        lab_assert_exit "bad$i" 2 "§7: pipe_relay ${shown% } is a usage error (§2: digits only, no sign, no blanks)" || return
+        lab_assert_exit "bad$i" 2 "§7: pipe_relay ${shown% } is a usage error (§2: digits only, no sign, no blanks, from 1 to 1048576, even past the range of an int or a long)" || return
         grep -q '^usage: pipe_relay' "$LAB_RUN/bad$i.err" ||
             lab_fail "the line \"usage: pipe_relay [-b BUFSIZE]\" on stderr for: pipe_relay ${shown% }" \
                 "no usage line" "§7" "$(lab_show_output "bad$i")" || return
@@ -367,4 +432,17 @@ assert_relay_ended() {
         lab_assert_same_output "good$i" "$BATS_FILE_TMPDIR/binary.expected" \
             "the same output with pipe_relay ${args[*]}" "§2: BUFSIZE has no effect on the output" || return
     done
+    # -b sets the size of each read() the parent makes on its stdin (strace
+    # shows the size asked for, in hex: 100000 is 0x186a0).
+    lab_run sized --strace read --strace-raw read --in "$BATS_FILE_TMPDIR/small.txt" -- "$RELAY" -b 100000
+    lab_assert_exit sized 0 "§2: pipe_relay -b 100000 is valid" || return
+    local parent sizes
+    parent=$(awk '{ print $1; exit }' "$LAB_LOGS/sized.strace")
+    sizes=$(awk -v p="$parent" '$1 == p && $2 ~ /^read\((0|0x0),/ { s = $0; sub(/^[^,]*, *[^,]*, */, "", s); sub(/\).*/, "", s); print s }' \
+        "$LAB_LOGS/sized.strace" | sort -u | tr '\n' ' ')
+    [[ $sizes == "0x186a0 " ]] ||
+        lab_fail "every read() of the parent on stdin (fd 0) to ask for 100000 bytes (0x186a0) with -b 100000" \
+            "it asked for: ${sizes:-no read() on fd 0 seen}" \
+            "§2: -b BUFSIZE sets the size of each read(2) the parent makes on standard input: read(0, buf, BUFSIZE)" \
+            "$(grep -E "^$parent +read\((0|0x0)," "$LAB_LOGS/sized.strace" | head -n 4)"
 }
