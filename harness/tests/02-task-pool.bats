@@ -109,6 +109,19 @@ pool_summary() {
     echo "task_pool: dispatched $1 tasks to $2 workers, $3 redispatched, $4 died"
 }
 
+# pool_input_raw NAME TEXT: writes TEXT as it is, no newline added, to NAME's
+# stdin pipe (lab_spawn --in-pipe): a line in pieces.  As lab_input, in a
+# subshell that ignores SIGPIPE.
+pool_input_raw() {
+    local fd=${LAB_INPUT_FD[$1]:-}
+    [[ -n $fd ]] || { echo "pool_input_raw: $1 was not spawned with --in-pipe" >&2; return 2; }
+    (
+        trap '' PIPE
+        printf '%s' "$2" >&"$fd"
+    ) 2>/dev/null && return 0
+    lab_fail "$1 to read its standard input (the grader writes to it)" "nobody reads it any more: $(lab_describe "$1")"
+}
+
 # pool_first_tasks NAME N: writes N tasks of code 0 to NAME (spawned with
 # --in-pipe) and waits for their N log lines.
 pool_first_tasks() {
@@ -141,6 +154,16 @@ pool_show_fds() {
 # pool_blocked_in_wait PID: PID sleeps in waitpid() (wait4).
 pool_blocked_in_wait() {
     lab_blocked_in "$1" '*do_wait*' 61
+}
+
+# pool_sigchld_taken CHILD PARENT: CHILD has ended (a zombie, or gone) and
+# PARENT has no signal pending: its SIGCHLD handler has run (or PARENT has
+# ended).
+pool_sigchld_taken() {
+    lab_proc_state "$1" Z
+    (($? == 1)) && return 1
+    lab_no_signal_pending "$2"
+    (($? != 1))
 }
 
 assert_pool_ended() {
@@ -192,7 +215,7 @@ pool_two_stopped() {
 
 # points: 5
 @test "tasks from standard input run as soon as their line arrives" {
-    lab_spawn pool --in-pipe -- "$POOL" -w 3 -
+    lab_spawn pool --in-pipe --strace read -- "$POOL" -w 3 -
     local -a codes=(1 3 0 2 1) expected=()
     local t
     for t in "${!codes[@]}"; do
@@ -204,10 +227,24 @@ pool_two_stopped() {
                 "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
         expected+=("$(pool_line $((t % 3)) "$t" "${codes[$t]}")")
     done
+    # A line in two pieces: "x" alone, which the parent reads (strace sees
+    # it, as "read(0, ..." or, the call shown in two parts, as its "<...
+    # read resumed>"), then "1" and the newline. One bad line "x1", line 6:
+    # no task.
+    pool_input_raw pool x || return
+    lab_wait_until "$(lab_seconds 5)" lab_strace_grep pool '^[0-9]+ +(read\(0, |<\.\.\. read resumed>)"x", [0-9]+\) += 1$' >/dev/null ||
+        lab_fail "the parent to read the piece \"x\" (no newline yet) from standard input" "$(lab_describe pool)" \
+            "§6: read standard input with read(2)" "$(lab_show_output pool)" || return
+    lab_input pool 1
+    lab_wait_output pool "^task_pool: line 6: bad task code 'x1'$" 5 err ||
+        lab_fail "the pieces \"x\" then \"1\" read apart to be one bad line \"x1\", reported as \"task_pool: line 6: bad task code 'x1'\"" \
+            "no such line: $(lab_describe pool)" \
+            "§6: a line ends at its newline only, whatever pieces read() returns it in: keep the start of a line for the next read()" \
+            "$(lab_show_output pool out)" "$(lab_show_output pool)" || return
     lab_wait_exit pool 5 || true
     assert_pool_ended pool || return
     printf '%s\n' "${expected[@]}" >"$BATS_TEST_TMPDIR/expected"
-    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" "exactly the 5 log lines" "§4, §6" || return
+    pool_assert_log pool "$BATS_TEST_TMPDIR/expected" "exactly the 5 log lines (line 6, \"x1\", is no task)" "§4, §6" || return
     lab_assert_stderr_line pool "$(pool_summary 5 3 0 0)" "§7 (the summary)" || return
     lab_assert_exit pool 0 "§9"
 }
@@ -473,7 +510,31 @@ pool_two_stopped() {
     lab_assert_no_strays pool "§7, §8" || return
     lab_assert_exit pool 1 "§9: a worker died, so the status is 1" || return
     lab_assert_handlers_only pool "$parent" CHLD '^$' "the SIGCHLD handler to make no system call: it only sets a flag" \
-        "§8: the handler only sets a flag; the main loop calls waitpid() and writes the messages (signal-safety(7))"
+        "§8: the handler only sets a flag; the main loop calls waitpid() and writes the messages (signal-safety(7))" || return
+
+    # A worker killed while the parent dispatches, not while it waits for
+    # input: strace holds the parent's third write() (task 2, into a pipe) 4 s
+    # once it is done (a long window: the test may be slow to see it), and
+    # worker 1 is killed then. Its SIGCHLD interrupts no
+    # read(): the parent must look at the flag before read() blocks again.
+    lab_spawn batch --in-pipe --inject 'write:delay_exit=4000000:when=3' -- "$POOL" -w 2 - || return
+    pool_first_tasks batch 2 || return
+    local bparent b1
+    bparent=$(lab_pid batch) b1=$(pool_worker_pid batch 1)
+    lab_input batch 0
+    lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$bparent" 1 ||
+        lab_fail "the parent to write task 2 into the pipe of worker 0 (its third write())" "$(lab_describe batch)" \
+            "§5, §6" "$(lab_show_output batch)" || return
+    lab_signal_pid "$b1" KILL "worker 1" "§4" || return
+    lab_wait_output batch "^task_pool: worker 1 \\(pid $b1\\) died$" 8 err ||
+        lab_fail "the line \"task_pool: worker 1 (pid $b1) died\" on stderr soon after worker 1 was killed while the parent wrote task 2, with no more input" \
+            "$(lab_describe batch)" \
+            "§8: a SIGCHLD that comes while the parent dispatches interrupts no read(): look at the flag again before read() blocks" \
+            "$(lab_show_output batch)" || return
+    lab_wait_exit batch 5 || true
+    assert_pool_ended batch || return
+    lab_assert_stderr_line batch "$(pool_summary 3 2 0 1)" "§7 (the summary)" || return
+    lab_assert_exit batch 1 "§9: a worker died, so the status is 1"
 }
 
 # points: 5
@@ -604,30 +665,76 @@ pool_two_stopped() {
             "it holds (r = read end, w = write end):" \
             "§7: one at a time, in index order: close pipe K, wait for worker K, and only then go on to K+1" \
             "$(pool_show_fds "$parent")" || return
-    # Killed now, after its pipe was closed: it did not exit with status 0.
+    # Worker 2 killed while the parent waits for worker 0: its SIGCHLD
+    # interrupts that waitpid() (EINTR), which must be made again, for worker
+    # 0. Once worker 2 is a zombie and the parent has no signal pending, the
+    # handler has run: the waitpid() has returned, and worker 0 still runs.
+    local w2
+    w2=$(pool_worker_pid pool 2)
+    lab_signal_pid "$w2" KILL "worker 2" "§4"
+    lab_wait_until "$(lab_seconds 5)" pool_sigchld_taken "$w2" "$parent" ||
+        lab_fail "worker 2 (pid $w2), killed, to end and its SIGCHLD to reach the parent" "$(lab_describe pool)" \
+            "§7, §8" "$(lab_show_output pool)" || return
+    lab_wait_until "$(lab_seconds 5)" pool_blocked_in_wait "$parent" ||
+        lab_fail "the parent, its waitpid() for worker 0 interrupted by the SIGCHLD of worker 2, to call waitpid() again and go on waiting for worker 0 (stopped)" \
+            "it went on without worker 0: $(lab_describe pool)" \
+            "§7: waitpid() fails with EINTR when a signal comes: call it again, for the same worker (hint 5)" \
+            "$(lab_show_output pool)" || return
+    # Worker 0 killed now, after its pipe was closed: it did not exit with
+    # status 0.
     lab_signal_pid "$w0" KILL "worker 0" "§4"
     lab_wait_exit pool 5 || true
     assert_pool_ended pool || return
     lab_assert_stderr_line pool "task_pool: worker 0 (pid $w0) died" \
-        "§8: a worker that ends by a signal after its pipe was closed is reported as died" || return
-    lab_assert_stderr_line pool "$(pool_summary 3 3 0 1)" "§7 (the summary)" || return
+        "§7: a SIGCHLD from another worker interrupts waitpid() (EINTR): call it again, for the same worker, until it says worker 0 ended; §8: a worker that ends by a signal after its pipe was closed is reported as died" || return
+    lab_assert_stderr_line pool "task_pool: worker 2 (pid $w2) died" "§8: worker 2 ended by a signal" || return
+    lab_assert_stderr_line pool "$(pool_summary 3 3 0 2)" "§7 (the summary)" || return
     lab_assert_no_strays pool "§7" || return
     lab_assert_exit pool 1 "§9: a worker died, so the status is 1"
 }
 
 # points: 5
 @test "when every worker has died, the next task ends the pool without waiting for EOF" {
-    lab_spawn pool --in-pipe -- "$POOL" -w 2 -
-    pool_first_tasks pool 2 || return
-    local k pid
-    for k in 0 1; do
-        pid=$(pool_worker_pid pool "$k")
-        lab_signal_pid "$pid" KILL "worker $k" "§4"
-        lab_wait_output pool "^task_pool: worker $k \\(pid $pid\\) died$" 2 err ||
-            lab_fail "the line \"task_pool: worker $k (pid $pid) died\" on stderr soon after worker $k was killed" \
-                "$(lab_describe pool)" "§8 (hint 6)" "$(lab_show_output pool)" || return
+    # strace holds every waitpid() of the pool 2 s once it is done: the
+    # test kills workers while the parent reaps.
+    lab_spawn pool --in-pipe --inject 'wait4:delay_exit=2000000' -- "$POOL" -w 4 - || return
+    pool_first_tasks pool 4 || return
+    local parent k
+    local -a w
+    parent=$(lab_pid pool)
+    for k in 0 1 2 3; do w[k]=$(pool_worker_pid pool "$k"); done
+    # Worker 0 killed; while the parent is held in the waitpid() that
+    # collects it, workers 1 and 2 are killed together: one SIGCHLD may stand
+    # for both deaths (signals do not queue).
+    lab_signal_pid "${w[0]}" KILL "worker 0" "§4" || return
+    lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$parent" 61 ||
+        lab_fail "the parent to call waitpid() soon after worker 0 was killed, while it waits for input" \
+            "$(lab_describe pool)" "§8: SIGCHLD interrupts the read(); then waitpid(-1, &status, WNOHANG) (hint 6)" \
+            "$(lab_show_output pool)" || return
+    lab_signal_pid "${w[1]}" KILL "worker 1" "§4" || return
+    lab_signal_pid "${w[2]}" KILL "worker 2" "§4" || return
+    for k in 0 1 2; do
+        lab_wait_output pool "^task_pool: worker $k \\(pid ${w[k]}\\) died$" 10 err ||
+            lab_fail "the line \"task_pool: worker $k (pid ${w[k]}) died\" on stderr soon after workers 1 and 2 were killed together (while the parent reaped worker 0)" \
+                "$(lab_describe pool)" \
+                "§8: one SIGCHLD can stand for several deaths: call waitpid(-1, &status, WNOHANG) until it returns 0 (hint 6)" \
+                "$(lab_show_output pool)" || return
     done
-    # A third task, and standard input left open: no worker can take it.
+    # Worker 3 killed while the parent is held in its last waitpid(), the one
+    # that returned 0: its SIGCHLD comes after that look, and the flag it sets
+    # must not be lost.
+    lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$parent" 61 ||
+        lab_fail "the parent, after the death of worker 2, to call waitpid() until it returns 0" \
+            "$(lab_describe pool)" "§8: waitpid(-1, &status, WNOHANG) until it returns 0 (hint 6)" \
+            "$(lab_show_output pool)" || return
+    lab_signal_pid "${w[3]}" KILL "worker 3" "§4" || return
+    lab_wait_output pool "^task_pool: worker 3 \\(pid ${w[3]}\\) died$" 8 err ||
+        lab_fail "the line \"task_pool: worker 3 (pid ${w[3]}) died\" on stderr soon after worker 3 was killed, its SIGCHLD coming while the parent's last waitpid() returned 0" \
+            "$(lab_describe pool)" \
+            "§8: a SIGCHLD that comes while the main loop reaps sets the flag again: clear the flag before the waitpid() calls, never after, and look at it again before read() blocks" \
+            "$(lab_show_output pool)" || return
+    lab_wait_no_zombies pool 3 "§8: waitpid() with WNOHANG, in a loop, after each SIGCHLD (hint 6)" || return
+    # A fifth task, and standard input left open: no worker can take it.
     lab_input pool 1
     lab_wait_until "$(lab_seconds 5)" lab_finished pool ||
         lab_fail "task_pool to end once a task finds no live worker, with its input still open" \
@@ -636,7 +743,7 @@ pool_two_stopped() {
             "$(lab_show_output pool)" || return
     lab_wait_exit pool 5 || true
     lab_assert_stderr_line pool "task_pool: no live worker left" "§8" || return
-    lab_assert_stderr_line pool "$(pool_summary 2 2 0 2)" "§7 (the summary)" || return
+    lab_assert_stderr_line pool "$(pool_summary 4 4 0 4)" "§7 (the summary)" || return
     lab_assert_exit pool 1 "§9: workers died, so the status is 1"
 }
 
@@ -651,7 +758,24 @@ pool_two_stopped() {
     [[ ! -s $LAB_RUN/pool.out ]] ||
         lab_fail "no task run when the pool could not be started" "some log lines" "§9" \
             "$(lab_show_output pool out)" || return
-    lab_assert_exit pool 1 "§9: pipe() failed while the workers were started"
+    lab_assert_stderr_line pool "$(pool_summary 0 2 0 0)" \
+        "§7: the summary, W the workers started (2: the third pipe() failed)" || return
+    lab_assert_exit pool 1 "§9: pipe() failed while the workers were started" || return
+
+    # The same with fork(): the third one (the clone() of glibc's fork())
+    # fails with EAGAIN, workers 0 and 1 exist.
+    lab_run fork --inject 'clone:error=EAGAIN:when=3' -- "$POOL" -w 4 -n 20
+    lab_assert_finished fork "task_pool to finish after fork() failed" \
+        "§9: end the workers already started as in §7, then exit" || return
+    lab_assert_stderr_line fork "task_pool: fork: Resource temporarily unavailable" \
+        "§9: a failed call is reported as \"task_pool: CALL: strerror text\"" || return
+    lab_assert_no_strays fork "§9: the workers already started are ended and reaped (§7)" || return
+    [[ ! -s $LAB_RUN/fork.out ]] ||
+        lab_fail "no task run when the pool could not be started" "some log lines" "§9" \
+            "$(lab_show_output fork out)" || return
+    lab_assert_stderr_line fork "$(pool_summary 0 2 0 0)" \
+        "§9: if fork() fails, the parent ends the workers already started as in §7, summary included (W: the 2 workers started)" || return
+    lab_assert_exit fork 1 "§9: fork() failed while the workers were started"
 }
 
 # points: 5
@@ -681,7 +805,43 @@ pool_two_stopped() {
     lab_wait_exit pool 5 || true
     lab_assert_stderr_line pool "$(pool_summary 4 2 0 0)" "§9: the pool ends as in §7, with the summary" || return
     lab_assert_no_strays pool "§9: the workers are ended and reaped as in §7" || return
-    lab_assert_exit pool 143 "§9: SIGTERM (15): exit status 128 + 15, from exit(), not the signal's default action"
+    lab_assert_exit pool 143 "§9: SIGTERM (15): exit status 128 + 15, from exit(), not the signal's default action" || return
+
+    # Generated tasks: the worker's stdout is a pipe the test holds open but
+    # does not read. Once it is full, the worker blocks in write(), its own
+    # pipe fills, and the parent blocks in write() too: SIGTERM comes then.
+    local fifo=$BATS_TEST_TMPDIR/log r gparent
+    mkfifo "$fifo"
+    lab_spawn gen --out "$fifo" -- "$POOL" -w 1 -n 1000000 || return
+    exec {r}<"$fifo"
+    gparent=$(lab_pid gen)
+    lab_wait_until "$(lab_seconds 5)" lab_blocked_in_pipe_write "$gparent" || {
+        exec {r}<&-
+        lab_fail "the parent of task_pool -w 1 -n 1000000 blocked in write() on the full pipe of its worker (blocked on its own stdout)" \
+            "$(lab_describe gen); its wait channel: $(cat "/proc/$gparent/wchan" 2>/dev/null)" "§5" "$(lab_show_output gen)"
+        return
+    }
+    lab_signal gen TERM
+    lab_wait_until "$(lab_seconds 5)" pool_blocked_in_wait "$gparent" || {
+        exec {r}<&-
+        lab_fail "the parent, SIGTERM interrupting its write() to a full pipe, to stop dispatching and wait for its worker (in waitpid())" \
+            "$(lab_describe gen); its wait channel: $(cat "/proc/$gparent/wchan" 2>/dev/null)" \
+            "§9: SIGTERM stops the dispatching of generated tasks too: after write() fails with EINTR, look at the flag before the next write()" \
+            "$(lab_show_output gen)"
+        return
+    }
+    # The test closes the log pipe: the worker dies of SIGPIPE (reported).
+    exec {r}<&-
+    lab_wait_exit gen 5 || true
+    lab_assert_finished gen "task_pool to end once its worker has ended" "§7, §9" || return
+    local summary n
+    summary=$(grep -E '^task_pool: dispatched [0-9]+ tasks to 1 workers, 0 redispatched, 1 died$' "$LAB_RUN/gen.err")
+    n=$(awk '{ print $3 }' <<<"$summary")
+    [[ -n $n ]] && ((n < 1000000)) ||
+        lab_fail "the summary \"task_pool: dispatched N tasks to 1 workers, 0 redispatched, 1 died\", N below 1000000 (the dispatching stopped at SIGTERM)" \
+            "no such line" "§9: SIGTERM stops the dispatching; §7 (the summary)" "$(lab_show_output gen)" || return
+    lab_assert_no_strays gen "§9: the worker is ended and reaped as in §7" || return
+    lab_assert_exit gen 143 "§9: SIGTERM (15): exit status 128 + 15"
 }
 
 # points: 5
@@ -695,7 +855,35 @@ pool_two_stopped() {
         lab_fail "from each of the 2 workers, the line \"task_pool: write: No space left on device\" on stderr" \
             "$n such lines" "§9: a worker that cannot write its log reports it and exits 1" \
             "$(lab_show_output pool)" || return
-    lab_assert_exit pool 1 "§9: the workers exited 1 (§8: reported as died)"
+    lab_assert_exit pool 1 "§9: the workers exited 1 (§8: reported as died)" || return
+
+    # Each worker exits 1 after the parent has closed its pipe: both workers
+    # stopped until the parent, at the end of its input, waits for worker 0.
+    lab_spawn late --in-pipe --out /dev/full -- "$POOL" -w 2 - || return
+    lab_wait_descendants late 2 5 ||
+        lab_fail "2 workers soon after task_pool -w 2 - started" "$(lab_describe late)" "§1, §5" || return
+    local parent pid
+    local -a workers
+    parent=$(lab_pid late)
+    mapfile -t workers < <(lab_descendants late)
+    for pid in "${workers[@]}"; do lab_signal_pid "$pid" STOP "a worker" "§4" || return; done
+    lab_input late 0 1
+    lab_close_input late
+    lab_wait_until "$(lab_seconds 5)" pool_blocked_in_wait "$parent" ||
+        lab_fail "the parent, at the end of its input, to wait in waitpid() for worker 0 (stopped)" \
+            "$(lab_describe late); its wait channel: $(cat "/proc/$parent/wchan" 2>/dev/null)" \
+            "§7" "$(lab_show_output late)" || return
+    for pid in "${workers[@]}"; do lab_signal_pid "$pid" CONT "a worker" "§4" || return; done
+    lab_wait_exit late 5 || true
+    assert_pool_ended late || return
+    for pid in "${workers[@]}"; do
+        grep -qE "^task_pool: worker [01] \(pid $pid\) died$" "$LAB_RUN/late.err" ||
+            lab_fail "the worker of pid $pid, which exited 1 after its pipe was closed, reported as \"task_pool: worker K (pid $pid) died\"" \
+                "no such line" \
+                "§8: a worker that ends by a signal or with a status other than 0 after its pipe was closed (§7) is reported as died; §9" \
+                "$(lab_show_output late)" || return
+    done
+    lab_assert_exit late 1 "§9: the workers exited 1 (§8: reported as died)"
 }
 
 # points: 5
@@ -711,7 +899,7 @@ pool_two_stopped() {
 # points: 5
 @test "bad arguments: a usage message on stderr and exit status 2" {
     # One case per entry, its arguments separated by "|" (some hold a blank).
-    local -a bad=("-w|0" "-w|65" "-w|x" "-w" "-w| 3" "-n|-1" "-n|1000001" "-n|5k" "-n|5 "
+    local -a bad=("-w|0" "-w|65" "-w|x" "-w" "-w| 3" "-n|-1" "-n|1000001" "-n|5k" "-n|5 " "-n|0x10"
         "-s|4294967296" "-i|x" "-i|1000001" "-x" "extra" "-|-" "-n|5|-" "-s|2|-" "-i|3|-")
     local usage="$BATS_TEST_TMPDIR/usage" i args shown first trace
     printf '%s\n' "usage: task_pool [-w WORKERS] [-n TASKS] [-s SEED] [-i INVALID_EVERY]" \

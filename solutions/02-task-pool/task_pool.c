@@ -423,28 +423,35 @@ static int worker_of(const struct pool *p, pid_t pid)
  * During dispatch any ending is a death: no pipe has been closed yet. */
 static void reap_ended(struct pool *p)
 {
-    child_changed = 0;
-    for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        int k;
+    /* One SIGCHLD may stand for several deaths (signals do not queue), hence
+     * waitpid() until it says 0. And a worker may die while we reap, after
+     * that last waitpid() has looked: its SIGCHLD sets the flag again, and
+     * we go round once more rather than block in read() with it unseen. The
+     * flag is cleared before the waitpid()s, never after them. */
+    while (child_changed) {
+        child_changed = 0;
+        for (;;) {
+            int status;
+            pid_t pid = waitpid(-1, &status, WNOHANG);
+            int k;
 
-        if (pid == 0)
-            break;
-        if (pid == -1) {
-            if (errno == EINTR)
-                continue;
-            if (errno != ECHILD) {
-                syserr("waitpid");
-                p->failed = true;
+            if (pid == 0)
+                break;
+            if (pid == -1) {
+                if (errno == EINTR)
+                    continue;
+                if (errno != ECHILD) {
+                    syserr("waitpid");
+                    p->failed = true;
+                }
+                break;
             }
-            break;
+            k = worker_of(p, pid);
+            if (k == -1)
+                continue;
+            p->w[k].reaped = true;
+            mark_dead(p, k);
         }
-        k = worker_of(p, pid);
-        if (k == -1)
-            continue;
-        p->w[k].reaped = true;
-        mark_dead(p, k);
     }
 }
 
