@@ -188,25 +188,38 @@ one_write_per_message() {
 @test "a message longer than PIPE_BUF is refused with a message; one of exactly PIPE_BUF bytes is sent" {
     start_server server || return
     lab_spawn client --in-pipe -- "$CLIENT" -p "$FIFO"
-    local pid prefix max long
+    local pid prefix max long longer long3
     pid=$(lab_pid client) || return
     prefix="[$pid] "
     # The longest text that fits: prefix + text + newline = 4096 bytes.
     max=$(head -c $((4096 - ${#prefix} - 1)) /dev/zero | tr '\0' 'm')
     long=$(head -c $((4096 - ${#prefix})) /dev/zero | tr '\0' 'L')
-    # A client that wrongly stops at line 3 may be gone before line 4 is
-    # written: what the server got says so (--may-end), whatever the timing.
-    lab_input --may-end client "before" "$max" "$long" "after"
+    longer=$(head -c 5000 /dev/zero | tr '\0' 'M')
+    long3=$(head -c 4200 /dev/zero | tr '\0' 'N')
+    # Line numbers count every line of the input, sent or not, empty or
+    # not: lines 3 and 4, two refusals in a row, then line 6 after an empty
+    # line 5.  A client that wrongly stops at line 3 may be gone before the
+    # rest is written: what the server got says so (--may-end), whatever
+    # the timing.
+    lab_input --may-end client "before" "$max" "$long" "$longer" "" "$long3" "after"
     lab_close_input client
     lab_wait_exit client 5 || true
-    lab_assert_stderr_line client \
-        "fifo_client: line 3 is too long (4097 bytes with its prefix, at most 4096): not sent" \
-        "§4: N counts the lines of the input from 1, L is the length of the whole message, [PID] prefix and newline included" ||
+    local -a want=(
+        "fifo_client: line 3 is too long (4097 bytes with its prefix, at most 4096): not sent"
+        "fifo_client: line 4 is too long ($((${#prefix} + 5001)) bytes with its prefix, at most 4096): not sent"
+        "fifo_client: line 6 is too long ($((${#prefix} + 4201)) bytes with its prefix, at most 4096): not sent")
+    local got
+    got=$(grep -a '^fifo_client: line ' "$LAB_RUN/client.err")
+    [[ $got == "$(printf '%s\n' "${want[@]}")" ]] ||
+        lab_fail "three refusals on stderr, for lines 3, 4 and 6 of: before, a 4096-byte message, 2 long lines, an empty line, a long line, after" \
+            "the refusals on stderr differ" \
+            "§4: N counts every line of the input from 1, sent or refused, empty lines too; L is the length of the whole message, [PID] prefix and newline included" \
+            "expected:" "${want[@]/#/    }" "got:" "$(sed 's/^/    /' <<<"${got:-(none)}")" ||
         return
-    printf '%s\n' "${prefix}before" "$prefix$max" "${prefix}after" >"$BATS_TEST_TMPDIR/expected"
-    lab_wait_lines server 3 5 || true
+    printf '%s\n' "${prefix}before" "$prefix$max" "${prefix}" "${prefix}after" >"$BATS_TEST_TMPDIR/expected"
+    lab_wait_lines server 4 5 || true
     lab_assert_same_output server "$BATS_TEST_TMPDIR/expected" \
-        "lines 1, 2 (a 4096-byte message, exactly PIPE_BUF) and 4; line 3 (4097 bytes) never sent" \
+        "lines 1, 2 (a 4096-byte message, exactly PIPE_BUF), 5 (empty) and 7; lines 3, 4 and 6 (more than 4096 bytes) never sent" \
         "§4: a message of at most PIPE_BUF bytes is sent whole; a longer one is refused" ||
         { lab_show_output client >&2; return 1; }
     lab_assert_exit client 1 "§4: a client that refused a line exits 1 (after sending the others)" || return
@@ -559,12 +572,19 @@ assert_fifo_removed() {
         lab_fail "permissions 640 on the reused FIFO (fifo_server -m 0640; it was left with 600)" "$mode" \
             "§3: a reused FIFO gets its permissions set to MODE (chmod)" || return
 
-    lab_run second -- "$SERVER" -p "$FIFO"
+    # The second server asks for other permissions: refused, it must not
+    # have changed the first one's (chmod only a FIFO known to be left over).
+    lab_run second -- "$SERVER" -p "$FIFO" -m 0666
     lab_assert_exit second 1 "§3: a FIFO that a server is reading belongs to that server" || return
     lab_assert_stderr_line second "fifo_server: another server is already reading $FIFO" "§3 (hint 5)" || return
     [[ -p $FIFO ]] ||
         lab_fail "the first server's FIFO still at $FIFO" "the second server removed it" \
             "§3: a refused server removes nothing" || return
+    mode=$(stat -c %a "$FIFO" 2>&1)
+    [[ $mode == 640 ]] ||
+        lab_fail "permissions 640 still on the first server's FIFO after: fifo_server -p PATH -m 0666 (refused)" "$mode" \
+            "§3: a server refused because another server reads the FIFO touches nothing: set the permissions to MODE only once the probe has shown the FIFO is left over" ||
+        return
 
     echo "still served" >"$BATS_TEST_TMPDIR/in"
     lab_run client --in "$BATS_TEST_TMPDIR/in" -- "$CLIENT" -p "$FIFO"
@@ -618,18 +638,37 @@ assert_fifo_removed() {
 # points: 5
 @test "a client whose server has quit says so and exits 1 (EPIPE, not SIGPIPE)" {
     start_server server || return
-    lab_spawn client --in-pipe -- "$CLIENT" -p "$FIFO"
+    # Under strace: what the client writes after the write() that failed.
+    lab_spawn client --strace write --in-pipe -- "$CLIENT" -p "$FIFO"
     lab_input client "first"
     lab_wait_output server 'first$' 5 ||
         lab_fail "the line \"[PID] first\" on the server's stdout" "$(lab_describe server)" "§4 and §5" \
             "$(lab_show_output server out)" || return
     stop_server server TERM || return
-    lab_input client "second"
+    # Three lines left to send: the first write() fails with EPIPE, and the
+    # client stops there.  A client that stopped may be gone before the
+    # last lines are written (--may-end).
+    lab_input --may-end client "second" "third" "fourth"
     lab_close_input client
     lab_wait_exit client 5 || true
     lab_assert_exit client 1 \
         "§4: with SIGPIPE ignored, write() fails with EPIPE once nobody reads the FIFO (hint 6)" || return
-    lab_assert_stderr_line client "fifo_client: the server has gone away" "§4"
+    lab_assert_stderr_line client "fifo_client: the server has gone away" "§4" || return
+    local count
+    count=$(grep -cxF "fifo_client: the server has gone away" "$LAB_RUN/client.err")
+    ((count == 1)) ||
+        lab_fail "exactly one line \"fifo_client: the server has gone away\" on stderr (3 lines were left to send)" \
+            "$count such lines" "§4: after EPIPE the client says so once and exits 1" "$(lab_show_output client)" ||
+        return
+    # Its writes to the FIFO (any descriptor but stderr's): none after the
+    # one that failed with EPIPE.
+    local after
+    after=$(lab_strace_grep client '^([0-9]+ +)?write\(([013-9]|[0-9]{2,}), ' | sed -n '/= -1 EPIPE/,$p' | tail -n +2)
+    [[ -z $after ]] ||
+        lab_fail "no write() to the FIFO after the one that failed with EPIPE" \
+            "strace saw $(grep -c '' <<<"$after") more:" \
+            "§4: the server has gone away: the client stops sending, says so and exits 1" \
+            "$(head -n 3 <<<"$after" | cut -c 1-120)"
 }
 
 # points: 5
@@ -638,6 +677,31 @@ assert_fifo_removed() {
     lab_run client --valgrind --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$FIFO"
     lab_assert_exit client 0 "§4" || return
     lab_wait_lines server 6 5 || true
+
+    # The exit paths of errors too: a client that opened a regular file, a
+    # server that found one at PATH, and a second server, refused because
+    # this one reads the FIFO (what it opened to find that out closed).
+    local file
+    file=$(lab_path file)
+    printf 'a regular file\n' >"$file"
+    lab_give_to_program "$file"
+    lab_run notfifo --valgrind --in "$BATS_FILE_TMPDIR/small.txt" -- "$CLIENT" -p "$file"
+    lab_assert_exit notfifo 1 "§4: a path that is not a FIFO" || { rm -f "$file"; return 1; }
+    lab_assert_valgrind_fds notfifo \
+        "§7: a client that refuses a path that is not a FIFO closes what it opened before it exits 1" ||
+        { rm -f "$file"; return 1; }
+    lab_run refused --valgrind -- "$SERVER" -p "$file"
+    rm -f "$file"
+    lab_assert_exit refused 1 "§3: a path that exists and is not a FIFO is an error" || return
+    lab_assert_valgrind_fds refused \
+        "§7: a server that refuses a path that is not a FIFO closes what it opened (its signalfd, if any) before it exits 1" ||
+        return
+    lab_run second --valgrind -- "$SERVER" -p "$FIFO"
+    lab_assert_exit second 1 "§3: a FIFO that a server is reading belongs to that server" || return
+    lab_assert_valgrind_fds second \
+        "§7: a server refused because another server reads the FIFO closes what it opened to find that out (and its signalfd, if any) before it exits 1" ||
+        return
+
     stop_server server TERM || return
     lab_assert_valgrind_fds client "§7: the client closes the FIFO before it exits" || return
     lab_assert_valgrind_fds server \
@@ -683,6 +747,15 @@ usage_refused() {
         usage_refused "server$i" "$SERVER" "$server_usage" -p "$FIFO" "${args[@]}" || return
         [[ ! -e $FIFO ]] ||
             lab_fail "no FIFO created for: fifo_server -p PATH ${bad[$i]}" "$FIFO exists" \
+                "§2: check the arguments before mkfifo()" || return
+    done
+    # Octal digits only: strtoul() and strtol() take a sign and leading
+    # blanks, which a MODE must not have (§2).
+    local -a signed=("+640" " 640")
+    for i in "${!signed[@]}"; do
+        usage_refused "server-signed$i" "$SERVER" "$server_usage" -p "$FIFO" -m "${signed[$i]}" || return
+        [[ ! -e $FIFO ]] ||
+            lab_fail "no FIFO created for: fifo_server -p PATH -m '${signed[$i]}'" "$FIFO exists" \
                 "§2: check the arguments before mkfifo()" || return
     done
     usage_refused server-empty "$SERVER" "$server_usage" -p "" || return
