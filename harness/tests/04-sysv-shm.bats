@@ -91,14 +91,17 @@ start_server() {
     KEY=$(sed -E 's/.*key (0x[0-9a-f]{8})$/\1/' <<<"$line")
 }
 
-# start_conversation SERVER CLIENT: a server of a million messages and its
-# client, talking: the client has printed "message 1".
+# start_conversation SERVER CLIENT [lab_spawn options]: a server of a
+# million messages and its client (both spawned with those options),
+# talking: the client has printed "message 1".
 start_conversation() {
-    start_server "$1" -- -n 1000000 || return
-    lab_spawn "$2" -- "$CLIENT" -p "$SHM_PATH"
-    lab_wait_output "$2" '^message 1$' 5 ||
-        lab_fail "the client to print \"message 1\"" "$(lab_describe "$2")" "§4 and §5" \
-            "$(lab_show_output "$2" out)" "$(lab_show_output "$2")"
+    local server=$1 client=$2
+    shift 2
+    start_server "$server" "$@" -- -n 1000000 || return
+    lab_spawn "$client" "$@" -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_output "$client" '^message 1$' 5 ||
+        lab_fail "the client to print \"message 1\"" "$(lab_describe "$client")" "§4 and §5" \
+            "$(lab_show_output "$client" out)" "$(lab_show_output "$client")"
 }
 
 # server_interrupted NAME SIG STATUS WHEN LOOK_AT: SIGSIG to the server NAME,
@@ -197,6 +200,15 @@ first_call() {
     grep -n -m 1 -E -- "^([0-9]+ +)?$2" "$LAB_LOGS/$1.strace" 2>/dev/null | cut -d: -f1
 }
 
+# assert_detached NAME WHAT: NAME's strace log (--strace with shmdt) shows a
+# shmdt() that succeeded; WHAT says on which path (§8).
+assert_detached() {
+    [[ -n $(first_call "$1" 'shmdt\(.*= 0') ]] && return 0
+    lab_fail "$2 to detach with shmdt() before it exits" \
+        "strace saw no shmdt() that succeeded: $(lab_strace_grep "$1" 'shm(at|dt)\(' | head -n 3 | tr '\n' ' ')" \
+        "§8: every shmat() has its shmdt() on every path (§4 step 3, §6)"
+}
+
 # ---------------------------------------------------------------------------
 # Part 1: shm_fork
 # ---------------------------------------------------------------------------
@@ -272,7 +284,27 @@ first_call() {
     lab_signal fork KILL
     lab_stop fork
     assert_segment_gone "$shmid" "no segment left once shm_fork and its child are killed with SIGKILL" \
-        "§3: only a segment marked with IPC_RMID goes away by itself; nothing runs in a process killed by SIGKILL"
+        "§3: only a segment marked with IPC_RMID goes away by itself; nothing runs in a process killed by SIGKILL" ||
+        return
+
+    # Before fork(): strace stops the parent at its fork() (clone; a fork
+    # interrupted by a signal is restarted once the process goes on).  The
+    # segment must be marked already, and SIGKILL then leaves nothing.
+    lab_spawn forked --inject 'clone:signal=SIGSTOP:when=1' -- "$FORK" -n 3
+    pid=$(lab_pid forked) || return
+    wait_stopped forked "$pid" "shm_fork to fork (the grader stops it at its fork())" "§3 step 4" || return
+    shmid=$(shm_created_by "$pid" | head -n 1)
+    [[ -n $shmid ]] ||
+        lab_fail "the segment of shm_fork (pid $pid) to exist once it has forked" \
+            "no segment in /proc/sysvipc/shm with cpid $pid" "§3 step 2" || return
+    perms=$(lab_shm_field "$shmid" perms)
+    (((8#${perms:-0} & 8#1000) != 0)) ||
+        lab_fail "the segment marked for removal before fork() (stopped at its fork(), the parent has marked it: perms 1600)" \
+            "$(shm_describe "$shmid"), not marked: killed now, both processes would leave it behind" \
+            "§3 step 3: at once, before fork(), shmctl(IPC_RMID)" || return
+    lab_signal forked KILL
+    lab_stop forked
+    assert_segment_gone "$shmid" "no segment left once shm_fork, killed at its fork(), is gone" "§3 step 3"
 }
 
 # points: 5
@@ -358,7 +390,31 @@ ended_or_stopped() {
 @test "server and client: a few messages go both ways in order, and the segment is gone at the end" {
     conversation 5 5 || return
     assert_segment_gone "$SHMID" "no segment left once the server and the client are done" \
-        "§4 and §6: the server detaches and removes the segment (shmctl IPC_RMID) at the end"
+        "§4 and §6: the server detaches and removes the segment (shmctl IPC_RMID) at the end" || return
+
+    # The server waits for the client's last SIGUSR2 (§4 step 6): the client
+    # is stopped right after its fourth kill() (hello, then the answers to
+    # messages 1 to 3), before it gets the end mark; the server sends the end
+    # mark (a SIGUSR1 pending in the stopped client), and must then wait.
+    start_server last -- -n 3 || return
+    local spid cpid
+    spid=$(lab_pid last) || return
+    lab_spawn detached --inject 'kill:signal=SIGSTOP:when=4' -- "$CLIENT" -p "$SHM_PATH"
+    cpid=$(lab_pid detached) || return
+    wait_stopped detached "$cpid" \
+        "shm_client to answer message 3 (the grader stops it right after that kill())" "§4 step 5" || return
+    lab_wait_while_running last 5 has_pending "$cpid" 10 ||
+        lab_fail "shm_server to send the end mark (SIGUSR1) once the client has answered message 3" \
+            "$(lab_describe last)" "§4 step 6" "$(lab_show_output last)" || return
+    lab_wait_while_running last 5 waits_for_signal "$spid" ||
+        lab_fail "shm_server, having sent the end mark, to wait for the client's last SIGUSR2 (the client is stopped)" \
+            "$(lab_describe last)" \
+            "§4 step 6: after the end mark, the server waits for the client's last SIGUSR2 (sent once the client has detached), then detaches and removes" ||
+        return
+    lab_kill CONT "$cpid"
+    assert_ends detached 5 0 "shm_client to exit 0 once it goes on" "§4 step 5" || return
+    assert_ends last 5 0 "shm_server to exit 0 after the client's last SIGUSR2" "§4 step 7" || return
+    assert_segment_gone "$SHMID" "no segment left once the server and the client are done" "§4 step 7"
 }
 
 # points: 5
@@ -397,7 +453,8 @@ ended_or_stopped() {
 
 # points: 5
 @test "nattch is 2 while both talk; SIGINT on the server ends both and removes the segment" {
-    start_conversation server client || return
+    # Traced: on this way out too, each one detaches (§8).
+    start_conversation server client --strace shmat,shmdt || return
     [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
         lab_fail "nattch 2 while the server and the client talk" "$(shm_describe "$SHMID")" \
             "§4: the client attaches the server's segment (shmget with the same key, then shmat)" || return
@@ -407,7 +464,37 @@ ended_or_stopped() {
         "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
     lab_assert_stderr_line client "shm_client: the server has quit" "§6" || return
     assert_segment_gone "$SHMID" "no segment left after the server's SIGINT" \
-        "§6: the SIGINT handler only sets a flag; the main line removes the segment (hint 4)"
+        "§6: the SIGINT handler only sets a flag; the main line removes the segment (hint 4)" || return
+    assert_detached server "shm_server, interrupted by SIGINT," || return
+    assert_detached client "shm_client, told that the server has quit," || return
+
+    # server_quit is written before the kill() that tells the client (§5):
+    # the client is stopped right after its hello, so the server sleeps
+    # waiting for the answer to message 1; SIGINT then, and the server is
+    # stopped right after its second kill() (the one that tells the
+    # client).  The client, let go, must find server_quit set.
+    start_server told --inject 'kill:signal=SIGSTOP:when=2' -- -n 3 || return
+    local spid cpid
+    spid=$(lab_pid told) || return
+    lab_spawn late --inject 'kill:signal=SIGSTOP:when=1' -- "$CLIENT" -p "$SHM_PATH"
+    cpid=$(lab_pid late) || return
+    lab_wait_while_running late 5 has_pending "$cpid" 10 ||
+        lab_fail "the server to send message 1 (SIGUSR1) to the client stopped after its hello" \
+            "$(lab_describe told)" "§4 step 5" "$(lab_show_output told)" || return
+    lab_wait_while_running told 5 waits_for_signal "$spid" ||
+        lab_fail "shm_server to wait for the answer to message 1" "$(lab_describe told)" "§5" || return
+    lab_signal told INT
+    wait_stopped told "$spid" \
+        "shm_server to tell its client that it quits (kill(); the grader stops it right after)" "§6" || return
+    lab_kill CONT "$cpid"
+    assert_ends late 5 1 \
+        "shm_client, woken by the server's SIGINT kill() (the server still stopped right after it), to find server_quit set and exit 1" \
+        "§5: the kill() that hands the turn over comes after every write into the segment: set server_quit, then send SIGUSR1 (§6)" ||
+        return
+    lab_assert_stderr_line late "shm_client: the server has quit" "§6" || return
+    lab_kill CONT "$spid"
+    assert_ends told 5 130 "shm_server to exit 130 once it goes on" "§6" || return
+    assert_segment_gone "$SHMID" "no segment left after the server's SIGINT" "§6"
 }
 
 # points: 5
@@ -449,7 +536,32 @@ ended_or_stopped() {
     lab_signal client CONT
     assert_ends client 5 1 "shm_client to exit 1 once the server has quit" \
         "§6: the server sets server_quit and sends SIGUSR1; the client then detaches and exits 1" || return
-    assert_segment_gone "$SHMID" "no segment left after SIGTERM to a server in a conversation" "§6"
+    assert_segment_gone "$SHMID" "no segment left after SIGTERM to a server in a conversation" "§6" || return
+
+    # A client that has claimed the segment and said hello is connected,
+    # even if the server has not woken up for that hello yet: the server is
+    # held stopped while a client says hello and SIGINT comes; let go, it
+    # gets both at once, and must tell the client.
+    start_server held -- -n 3 || return
+    local spid
+    spid=$(lab_pid held) || return
+    lab_kill STOP "$spid"
+    lab_wait_while_running held 5 is_stopped "$spid" ||
+        lab_fail "shm_server stopped by the grader (SIGSTOP)" "$(lab_describe held)" "§6" || return
+    lab_spawn hello -- "$CLIENT" -p "$SHM_PATH"
+    lab_wait_while_running hello 5 has_pending "$spid" 12 ||
+        lab_fail "the client to claim the segment and say hello (SIGUSR2) to the stopped server" \
+            "$(lab_describe hello)" "§4 steps 3 and 4" "$(lab_show_output hello)" || return
+    lab_signal held INT
+    lab_wait_while_running held 5 has_pending "$spid" 2 || true
+    lab_kill CONT "$spid"
+    assert_ends held 5 130 "shm_server to exit 130 after SIGINT (a hello pending with it)" "§6" || return
+    assert_ends hello 5 1 \
+        "shm_client, which had claimed the segment and said hello when the server got SIGINT, to be told (server_quit) and exit 1" \
+        "§6: a client that has written its pid into client_pid is connected, hello seen or not: set server_quit and send it SIGUSR1" ||
+        return
+    lab_assert_stderr_line hello "shm_client: the server has quit" "§6" || return
+    assert_segment_gone "$SHMID" "no segment left after SIGINT to a server with a hello pending" "§6"
 }
 
 # points: 5
@@ -502,8 +614,45 @@ ended_or_stopped() {
         assert_ends "server-$sig" 5 1 "shm_server to exit 1 once the client has quit (SIG$sig)" \
             "§6: the client sets client_quit and sends SIGUSR2 before it leaves (the server was asleep waiting for it)" || return
         lab_assert_stderr_line "server-$sig" "shm_server: the client has quit" "§6" || return
+        local stray
+        stray=$(grep -v -m 1 -E '^ack message [0-9]+$' "$LAB_RUN/server-$sig.out" || true)
+        [[ -z $stray ]] ||
+            lab_fail "only \"ack message I\" lines on the server's stdout: the turn in which the client quit has no answer" \
+                "the line $(printf '%q' "$stray") on stdout" \
+                "§6 and §7: woken with client_quit set, the server prints \"the client has quit\" on stderr and no answer (stdout carries only the acks)" \
+                "$(lab_show_output "server-$sig" out)" || return
         assert_segment_gone "$SHMID" "no segment left after the client quit (SIG$sig)" "§6" || return
     done
+
+    # client_quit is written before the kill() that tells the server (§5):
+    # the server is stopped right after its first kill() (message 1); its
+    # client answers and sleeps; SIGTERM then, and the client is stopped
+    # right after its third kill() (hello, answer, the one that tells the
+    # server).  The server, let go, must find client_quit set.
+    start_server held --inject 'kill:signal=SIGSTOP:when=1' -- -n 3 || return
+    local spid cpid
+    spid=$(lab_pid held) || return
+    lab_spawn quitter --inject 'kill:signal=SIGSTOP:when=3' -- "$CLIENT" -p "$SHM_PATH"
+    wait_stopped held "$spid" "shm_server to send message 1 (the grader stops it right after that kill())" "§4 step 5" ||
+        return
+    lab_wait_output quitter '^message 1$' 5 ||
+        lab_fail "the client to print \"message 1\"" "$(lab_describe quitter)" "§4 and §5" \
+            "$(lab_show_output quitter)" || return
+    cpid=$(lab_pid quitter) || return
+    lab_wait_while_running quitter 5 waits_for_signal "$cpid" ||
+        lab_fail "shm_client, having answered message 1, to wait for message 2" "$(lab_describe quitter)" "§5" || return
+    lab_signal quitter TERM
+    wait_stopped quitter "$cpid" \
+        "shm_client to tell the server that it quits (its third kill(); the grader stops it right after)" "§6" || return
+    lab_kill CONT "$spid"
+    assert_ends held 5 1 \
+        "shm_server, woken by the client's SIGTERM kill() (the client still stopped right after it), to find client_quit set and exit 1" \
+        "§5: the kill() that hands the turn over comes after every write into the segment: set client_quit, then send SIGUSR2 (§6)" ||
+        return
+    lab_assert_stderr_line held "shm_server: the client has quit" "§6" || return
+    lab_kill CONT "$cpid"
+    assert_ends quitter 5 143 "shm_client to exit 143 once it goes on" "§6" || return
+    assert_segment_gone "$SHMID" "no segment left after the client quit (SIGTERM)" "§6"
 }
 
 # points: 5
@@ -543,8 +692,8 @@ ended_or_stopped() {
     # PROG|ARG|ARG...; EMPTY stands for an empty argument.
     local -a cases=(
         "fork|-n|0" "fork|-n|-3" "fork|-n|abc" "fork|-n|12x" "fork|-n|1000001" "fork|-n|+5" "fork|-n| 5"
-        "fork|-n|5 " "fork|-n" "fork|-x" "fork|extra"
-        "server|-n|0" "server|-n|5x" "server|-n|+5" "server|-n" "server|-p" "server|-p|EMPTY" "server|-x"
+        "fork|-n|5 " "fork|-n|4294967297" "fork|-n|99999999999999999999" "fork|-n" "fork|-x" "fork|extra"
+        "server|-n|0" "server|-n|5x" "server|-n|+5" "server|-n|4294967297" "server|-n" "server|-p" "server|-p|EMPTY" "server|-x"
         "server|extra"
         "client|-n|3" "client|-p" "client|-p|EMPTY" "client|-x" "client|extra"
     )
@@ -600,6 +749,25 @@ ended_or_stopped() {
                 "§5: block before anybody can signal you: in shm_fork before fork(), in the server before creating the segment, in the client before its hello" ||
             return
     done
+
+    # Blocked everywhere but inside sigsuspend() (§5): shm_fork's parent,
+    # stopped right after its first kill(), outside any wait, has SIGUSR1,
+    # SIGUSR2 and SIGCHLD blocked (SigBlk of /proc/PID/status).
+    lab_spawn masked --inject 'kill:signal=SIGSTOP:when=1' -- "$FORK" -n 3
+    local pid mask missing=""
+    pid=$(lab_pid masked) || return
+    wait_stopped masked "$pid" "shm_fork to send message 1 (the grader stops it right after that kill())" "§3 step 4" ||
+        return
+    mask=$(awk '$1 == "SigBlk:" { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    for sig in USR1:10 USR2:12 CHLD:17; do
+        ((16#${mask:-0} >> (${sig#*:} - 1) & 1)) || missing+=" SIG${sig%:*}"
+    done
+    [[ -z $missing ]] ||
+        lab_fail "SIGUSR1, SIGUSR2 and SIGCHLD blocked in shm_fork's parent outside sigsuspend() (stopped right after its first kill())" \
+            "not blocked:$missing (SigBlk: ${mask:-none})" \
+            "§5: block the program's signals once, at start, and let them in only inside sigsuspend(): a SIGCHLD that comes between the test of the flag and sigsuspend() is lost" ||
+        return
+    lab_stop masked
 }
 
 # points: 5
@@ -620,7 +788,7 @@ ended_or_stopped() {
     start_server server -- -n 1000000 || return
     # The grader stops this client right after its first getpid(): it may
     # have read client_pid (0), it has not claimed the segment yet.
-    lab_spawn stopped --inject 'getpid:signal=SIGSTOP:when=1' -- "$CLIENT" -p "$SHM_PATH"
+    lab_spawn stopped --strace getpid,shmat,shmdt --inject 'getpid:signal=SIGSTOP:when=1' -- "$CLIENT" -p "$SHM_PATH"
     wait_stopped stopped "$(lab_pid stopped)" "shm_client to call getpid() (the grader stops it right after)" \
         "§4 step 3: the client claims the segment with its pid" || return
     lab_spawn client -- "$CLIENT" -p "$SHM_PATH"
@@ -634,6 +802,7 @@ ended_or_stopped() {
         "§4 step 3: claim client_pid with __atomic_compare_exchange_n (0 -> your pid): a check and a store apart let two clients in" ||
         return
     lab_assert_stderr_line stopped "shm_client: the server already has a client (pid $pid)" "§4 step 3" || return
+    assert_detached stopped "the refused shm_client" || return
     [[ $(lab_shm_field "$SHMID" nattch) == 2 ]] ||
         lab_fail "nattch 2 (the server and its client) once the refused client has ended" "$(shm_describe "$SHMID")" \
             "§4 step 3" || return
@@ -712,7 +881,34 @@ ended_or_stopped() {
     lab_signal client CONT
     lab_signal server CONT
     assert_ends client 5 0 "shm_client to finish once the server goes on" "§4" || return
-    assert_ends server 5 0 "shm_server to finish once it goes on" "§4"
+    assert_ends server 5 0 "shm_server to finish once it goes on" "§4" || return
+
+    # The end mark too is written before its kill(): shm_fork -n 3 is
+    # stopped right after the parent's fourth kill() (the end mark's
+    # SIGUSR1); its child must find KIND_END there, print nothing more and
+    # exit.
+    lab_spawn ended --inject 'kill:signal=SIGSTOP:when=4' -- "$FORK" -n 3
+    local parent
+    parent=$(lab_pid ended) || return
+    wait_stopped ended "$parent" \
+        "the parent of shm_fork to send the end mark (the grader stops it right after its fourth kill())" "§3 step 5" ||
+        return
+    child=$(lab_descendants ended | head -n 1)
+    [[ -z $child ]] || lab_wait_while_running ended 5 child_done "$child" || true
+    lab_assert_same_output ended "$BATS_FILE_TMPDIR/msgs3" \
+        "the 3 messages, and nothing more once the end mark's SIGUSR1 is sent (the parent stopped right after that kill())" \
+        "§3 step 5 and §5: the kill() that hands the turn over comes after every write into the segment: write kind = KIND_END, then send SIGUSR1" ||
+        return
+    lab_kill CONT "$parent"
+    assert_ends ended 5 0 "shm_fork to finish once the parent goes on" "§3 step 5"
+}
+
+# child_done PID: shm_fork's child has ended (a zombie, or gone), or sleeps
+# waiting for a signal.
+child_done() {
+    lab_proc_state "$1" Z && return 0
+    [[ -e /proc/$1 ]] || return 0
+    waits_for_signal "$1"
 }
 
 # points: 5
@@ -737,8 +933,21 @@ ended_or_stopped() {
     lab_assert_exit client 1 "§7" || return
     lab_assert_stderr_line client "shm_client: shmat: Invalid argument" \
         "§7: PROG: CALL: strerror text (the grader made shmat() fail with EINVAL)" || return
+    # shmget() failing otherwise than §4 foresees (ENOENT for the client,
+    # EEXIST for the server) is a failed call like any other.
+    lab_run client-get --inject 'shmget:error=EACCES' -- "$CLIENT" -p "$SHM_PATH"
+    lab_assert_exit client-get 1 "§7" || return
+    lab_assert_stderr_line client-get "shm_client: shmget: Permission denied" \
+        "§4 step 2 and §7: only ENOENT means \"no server\"; any other failure of shmget() is PROG: CALL: strerror text (the grader made shmget() fail with EACCES)" ||
+        return
     lab_signal server2 TERM
     assert_ends server2 5 143 "shm_server to exit 143 after SIGTERM" "§6" || return
+
+    lab_run server3 --inject 'shmget:error=ENOSPC' -- "$SERVER" -p "$SHM_PATH" -n 3
+    lab_assert_exit server3 1 "§7" || return
+    lab_assert_stderr_line server3 "shm_server: shmget: No space left on device" \
+        "§4 step 2 and §7: only EEXIST means \"another server\"; any other failure of shmget() is PROG: CALL: strerror text (the grader made shmget() fail with ENOSPC)" ||
+        return
 
     lab_run fork --inject 'clone:error=EAGAIN' -- "$FORK" -n 3
     lab_assert_exit fork 1 "§7" || return
@@ -812,5 +1021,18 @@ ended_or_stopped() {
     lab_signal client2 CONT
     assert_ends client2 5 1 "shm_client to exit 1 once kill() finds the server gone (ESRCH)" \
         "§6: a server found gone by kill() (ESRCH) has quit" || return
-    lab_assert_stderr_line client2 "shm_client: the server has quit" "§6"
+    lab_assert_stderr_line client2 "shm_client: the server has quit" "§6" || return
+
+    # A server killed (SIGKILL) leaves its segment, its pid in it: a client
+    # started then finds the server gone with its hello's kill().
+    start_server server3 -- -n 3 || return
+    shmid=$SHMID
+    lab_signal server3 KILL
+    lab_wait_exit server3 5 || true
+    lab_run client3 -- "$CLIENT" -p "$SHM_PATH"
+    ipcrm -m "$shmid" 2>/dev/null
+    lab_assert_exit client3 1 \
+        "§4 step 4 and §6: a server found gone by the hello's kill() (ESRCH; it was killed and left its segment) has quit" ||
+        return
+    lab_assert_stderr_line client3 "shm_client: the server has quit" "§4 step 4 and §6: ESRCH on the hello too"
 }
