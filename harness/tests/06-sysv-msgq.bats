@@ -74,6 +74,42 @@ queue_field() {
         $(c["msqid"]) == id { print $(c[col]) }' /proc/sysvipc/msg
 }
 
+# assert_only_line NAME LINE LOOK_AT [SKIP]: after its first SKIP lines
+# (its readiness line), NAME's stderr is exactly LINE, alone.
+assert_only_line() {
+    local name=$1 line=$2 skip=${4:-0} rest
+    rest=$(tail -n +"$((skip + 1))" "$LAB_RUN/$name.err")
+    [[ $rest == "$line" ]] ||
+        lab_fail "$( ((skip)) && printf 'after its readiness line, ')exactly one line on $name's stderr: \"$line\"" \
+            "$(printf '%s' "$rest" | grep -c '') line(s): $(printf '%q' "$rest")" "$3" \
+            "$(lab_show_output "$name")"
+}
+
+# assert_call_failed NAME PROG CALL ERROR WHY: NAME's stderr has the line
+# "PROG: CALL: ERROR" (something between CALL and ERROR allowed, a path),
+# and no "no server" line: WHY made CALL fail.
+assert_call_failed() {
+    local name=$1 prog=$2 call=$3 error=$4
+    grep -qE "^$prog: $call: (.*: )?$error\$" "$LAB_RUN/$name.err" &&
+        ! grep -q "^$prog: no server" "$LAB_RUN/$name.err" && return 0
+    lab_fail "the line \"$prog: $call: $error\" on stderr, and no \"no server\" line: $5" "$(lab_describe "$name")" \
+        "§4: \"no server\" only for ENOENT; any other failure: PROGRAM: CALL: strerror text" \
+        "$(lab_show_output "$name")"
+}
+
+# held_or_in_msgrcv PID: PID is held by strace on its way into msgrcv()
+# (lab_held_in_syscall), or, on a machine so slow that the hold ended
+# first, blocked in it (the queue removed then gives EIDRM: no wrong
+# failure, the race only not forced that time).
+held_or_in_msgrcv() {
+    lab_held_in_syscall "$1" 70
+    case $? in
+    0) return 0 ;;
+    2) return 2 ;;
+    esac
+    lab_blocked_in "$1" '*msgrcv*' 70
+}
+
 # remove_queue_by_hand MSQID: ipcrm -q MSQID, as someone else would do it
 # (under the programs' uid when the grader is root: in a container root
 # may lack CAP_SYS_ADMIN, and the queue is that uid's).
@@ -161,13 +197,19 @@ sender_request() {
     # The last line has no newline: it is a line all the same.
     printf '%s\n' "add 2 3" "add -1000000000 -1000000000" "div 7 2" "div -7 2" \
         "upper hello, World 42" >"$BATS_TEST_TMPDIR/client.in"
+    # A NUL byte inside TEXT: a byte like any other, it comes back too.
+    printf 'upper nul\0inside\n' >>"$BATS_TEST_TMPDIR/client.in"
     printf 'add 0 0' >>"$BATS_TEST_TMPDIR/client.in"
     lab_run client --in "$BATS_TEST_TMPDIR/client.in" -- "$CLIENT" -k "$KEYPATH"
     lab_assert_finished client "msgq_client to finish once every request has its reply" \
         "§4: send with mtype 1, then msgrcv() with msgtyp = your pid; §5: the server replies with mtype = that pid" ||
         { server_state; return 1; }
-    assert_replies client "one reply per request, in order" "§5 (the operations) and §4 (one line per reply)" \
-        "ok 5" "ok -2000000000" "ok 3" "ok -3" "ok HELLO, WORLD 42" "ok 0" || return
+    printf 'ok 5\nok -2000000000\nok 3\nok -3\nok HELLO, WORLD 42\nok NUL\0INSIDE\nok 0\n' \
+        >"$BATS_TEST_TMPDIR/client.expected"
+    lab_assert_same_output client "$BATS_TEST_TMPDIR/client.expected" \
+        "one reply per request, in order: ok 5, ok -2000000000, ok 3, ok -3, ok HELLO, WORLD 42, ok NUL\\0INSIDE (a NUL byte inside, sent and sent back), ok 0" \
+        "§5 (the operations; TEXT is bytes with a length: a NUL byte in it comes back in the reply) and §4 (one line per reply)" ||
+        return
     lab_assert_exit client 0 "§4" || return
     stop_server server TERM || return
     [[ ! -s $LAB_RUN/server.out ]] ||
@@ -188,6 +230,13 @@ sender_request() {
     lab_run upper -- "$CLIENT" -k "$KEYPATH" upper two words
     assert_replies upper "the reply of: msgq_client -k KEYPATH upper two words" \
         "§2: the operands are joined with single blanks" "ok TWO WORDS" || return
+    # stdout on a full device: the reply cannot be written, a failure.
+    lab_run full --out /dev/full -- "$CLIENT" -k "$KEYPATH" add 2 3
+    lab_assert_exit full 1 "§4: a reply that cannot be written to stdout (here /dev/full) is a failure: exit 1" || return
+    grep -qE '^msgq_client: [a-z_()]+: No space left on device$' "$LAB_RUN/full.err" ||
+        lab_fail "a line \"msgq_client: CALL: No space left on device\" on stderr (stdout is /dev/full)" \
+            "no such line" "§4: any other failure, printing a reply too: msgq_client: CALL: strerror text (check printf/fwrite and fflush)" \
+            "$(lab_show_output full)" || return
     stop_server server TERM
 }
 
@@ -246,17 +295,19 @@ sender_request() {
 @test "division by zero, an unknown operation and bad arguments get error replies; the server goes on" {
     start_server server || return
     client_run client "div 1 0" "mul 2 3" "add 1" "add 1 2 3" "add x 2" "div 5 99999999999" \
-        "upper" "" "add 1000000001 1" "div -1000000001 1" "add 1  2" "upper " "div 10 -3"
+        "upper" "" "add 1000000001 1" "div -1000000001 1" "add 1  2" "upper " "add - 3" "div 6 -" \
+        "add 00000000001 2" "div 6 -00000000002" "add +1 2" "div 10 -3"
     lab_assert_finished client "msgq_client to finish: every request, even a wrong one, gets a reply" \
         "§5: a request the server cannot serve gets an error reply, never silence" ||
         { server_state; return 1; }
     local usage_add="error usage: add A B (integers from -1000000000 to 1000000000)"
     local usage_div="error usage: div A B (integers from -1000000000 to 1000000000)"
-    assert_replies client "an error reply for each wrong request, then the right answer to the last one" \
-        "§5 (the table of replies)" \
+    assert_replies client "an error reply for each wrong request (a lone '-' is no number; 00000000001 has 11 digits; +1 has a '+'), then the right answer to the last one" \
+        "§5 (the table of replies; A and B: an optional '-' (no '+'), then 1 to 10 digits, leading zeros counted)" \
         "error division by zero" "error unknown operation 'mul'" "$usage_add" "$usage_add" \
         "$usage_add" "$usage_div" "error usage: upper TEXT" "error unknown operation ''" \
-        "$usage_add" "$usage_div" "$usage_add" "error usage: upper TEXT" "ok -3" || return
+        "$usage_add" "$usage_div" "$usage_add" "error usage: upper TEXT" \
+        "$usage_add" "$usage_div" "$usage_add" "$usage_div" "$usage_add" "ok -3" || return
     lab_assert_exit client 0 "§4: error replies are replies: the client exits 0" || return
 
     # The grader's own client (msgq_sender): a request of type 1 that no
@@ -265,18 +316,18 @@ sender_request() {
     # with a line on stderr, and the server goes on.
     sender_request type1 "a request \"PID add 20 22\" of type 1 (§4)" \
         "§4: requests have type 1, whoever sends them: the server receives msgtyp 1, and replies with mtype = the pid at the start of the text (hint 2)" || return
-    local -a bad=("add 2 3" "" "42add 1 1")
+    local -a bad=("add 2 3" "" "42add 1 1" "0 add 1 1" "1 add 1 1")
     lab_run raw -- "$LAB_TOOLS/msgq_sender" -k "$KEYPATH" "${bad[@]}"
     lab_assert_exit raw 0 "the grader's msgq_sender (a grader fault if it fails)" || return
-    sender_request after "the same request after 3 requests without a pid (§4)" \
-        "§4: a request without a pid is dropped with a line on stderr, and the server goes on" || return
+    sender_request after "the same request after ${#bad[@]} requests without a pid (§4: 'add 2 3', '', '42add 1 1', '0 add 1 1', '1 add 1 1')" \
+        "§4: a request without a pid, or with a pid below 2, is dropped with a line on stderr, nothing sent, and the server goes on" || return
     stop_server server TERM || return
     local count
     count=$(grep -cxF 'msgq_server: malformed request dropped (it does not start with a client pid)' \
         "$LAB_RUN/server.err") || true
     ((count == ${#bad[@]})) ||
-        lab_fail "${#bad[@]} lines \"msgq_server: malformed request dropped (it does not start with a client pid)\" on stderr, one for each of: 'add 2 3', '' (empty) and '42add 1 1' (type 1, no pid)" \
-            "$count such line(s)" "§4: a request whose text does not start with a pid (digits, then a blank)" \
+        lab_fail "${#bad[@]} lines \"msgq_server: malformed request dropped (it does not start with a client pid)\" on stderr, one for each of: 'add 2 3', '' (empty), '42add 1 1', '0 add 1 1' and '1 add 1 1' (type 1, no pid, or a pid below 2)" \
+            "$count such line(s)" "§4: a request whose text does not start with a pid (digits, then a blank), or whose pid is below 2 (0: msgsnd() fails with EINVAL; 1: the reply would be taken for a request)" \
             "$(lab_show_output server)"
 }
 
@@ -307,23 +358,36 @@ sender_request() {
 # points: 5
 @test "SIGUSR1 interrupts msgrcv (EINTR): statistics printed, the server keeps serving" {
     start_server server || return
-    client_run first "add 1 1" "div 1 0" "upper a" "foo" "div 9 3"
-    assert_replies first "the 5 replies" "§5" "ok 2" "error division by zero" "ok A" \
-        "error unknown operation 'foo'" "ok 3" || return
+    # 6 replies, 3 of them errors (one for a request over 512 bytes).
+    local long
+    long="upper $(head -c 600 /dev/zero | tr '\0' 'x')"
+    client_run first "add 1 1" "div 1 0" "upper a" "foo" "$long" "div 9 3"
+    assert_replies first "the 6 replies" "§5" "ok 2" "error division by zero" "ok A" \
+        "error unknown operation 'foo'" "error request too long (at most 512 bytes)" "ok 3" || return
+    # A request without a pid, from the grader's msgq_sender: dropped, no
+    # reply, counted nowhere.
+    lab_run raw -- "$LAB_TOOLS/msgq_sender" -k "$KEYPATH" "add 2 3"
+    lab_assert_exit raw 0 "the grader's msgq_sender (a grader fault if it fails)" || return
+    lab_wait_output server '^msgq_server: malformed request dropped ' 5 err ||
+        lab_fail "the line \"msgq_server: malformed request dropped (it does not start with a client pid)\" for the request \"add 2 3\" (type 1, no pid)" \
+            "$(lab_describe server)" "§4" "$(lab_show_output server)" || return
     wait_in_msgrcv server "msgq_server idle in msgrcv() after serving the client" "§4" || return
     lab_signal server USR1
-    lab_wait_output server '^msgq_server: served 5 requests, 2 error replies$' 5 err ||
-        lab_fail "the line \"msgq_server: served 5 requests, 2 error replies\" on stderr soon after SIGUSR1" \
+    lab_wait_output server '^msgq_server: served [0-9]+ requests, [0-9]+ error replies$' 5 err ||
+        lab_fail "the line \"msgq_server: served 6 requests, 3 error replies\" on stderr soon after SIGUSR1" \
             "$(lab_describe server)" \
             "§6: msgrcv() always fails with EINTR after a handler ran (SA_RESTART or not): that is no error, print and go on (hint 4)" \
             "$(lab_show_output server)" || return
+    lab_assert_stderr_line server "msgq_server: served 6 requests, 3 error replies" \
+        "§6: N counts the replies sent, E the error replies among them: the request over 512 bytes got one (it counts in both), the request without a pid got none (it counts in neither)" ||
+        return
     client_run second "add 20 22"
     assert_replies second "the reply \"ok 42\" after the SIGUSR1" \
         "§6: after SIGUSR1 the server keeps serving (EINTR is not an error)" "ok 42" || return
     wait_in_msgrcv server "msgq_server idle in msgrcv() again" "§6" || return
     lab_signal server USR1
-    lab_wait_output server '^msgq_server: served 6 requests, 2 error replies$' 5 err ||
-        lab_fail "the line \"msgq_server: served 6 requests, 2 error replies\" after a second SIGUSR1" \
+    lab_wait_output server '^msgq_server: served 7 requests, 3 error replies$' 5 err ||
+        lab_fail "the line \"msgq_server: served 7 requests, 3 error replies\" after a second SIGUSR1" \
             "$(lab_describe server)" "§6" "$(lab_show_output server)" || return
     stop_server server TERM || return
     local count
@@ -379,6 +443,16 @@ sender_request() {
     lab_assert_stderr_line nofile "msgq_client: no server: $KEYPATH does not exist" "§4 (ftok fails with ENOENT)" ||
         return
     : >"$KEYPATH"
+    # ftok() failing otherwise (strace: EACCES on KEYPATH) is no "no server".
+    lab_run ftokerr --inject '%file:error=EACCES' --trace-path "$KEYPATH" -- "$CLIENT" -k "$KEYPATH" add 1 2
+    lab_assert_exit ftokerr 1 "§4: any other failure: exit 1" || return
+    assert_call_failed ftokerr msgq_client ftok "Permission denied" \
+        "ftok() fails with EACCES (strace): KEYPATH exists, but cannot be looked at" || return
+    # msgget() failing otherwise (strace: EACCES) is no "no server" either.
+    lab_run getterr --inject 'msgget:error=EACCES' -- "$CLIENT" -k "$KEYPATH" add 1 2
+    lab_assert_exit getterr 1 "§4: any other failure: exit 1" || return
+    assert_call_failed getterr msgq_client msgget "Permission denied" \
+        "msgget() fails with EACCES (strace): a queue that is not ours, say" || return
     lab_run noqueue -- "$CLIENT" -k "$KEYPATH" add 1 2
     lab_assert_finished noqueue "msgq_client to give up at once when there is no queue for KEYPATH" \
         "§4: msgget(key, 0), without IPC_CREAT: a client never creates the queue (hint 1)" || return
@@ -404,8 +478,11 @@ sender_request() {
     wait_in_msgrcv server "msgq_server idle in msgrcv()" "§4" || return
     # The server is stopped: the request stays in the queue, unanswered.
     stop_process server || return
-    lab_spawn client -- "$CLIENT" -k "$KEYPATH" add 1 2
-    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply" "§4" || { lab_signal server CONT; return 1; }
+    # Two lines: the second one is left when the queue goes.
+    printf '%s\n' "add 1 2" "add 3 4" >"$BATS_TEST_TMPDIR/client.in"
+    lab_spawn client --in "$BATS_TEST_TMPDIR/client.in" -- "$CLIENT" -k "$KEYPATH"
+    wait_in_msgrcv client "msgq_client waiting in msgrcv() for its reply to add 1 2" "§4" ||
+        { lab_signal server CONT; return 1; }
     # Now the server goes away: it handles SIGTERM first, removes the queue.
     lab_signal server TERM
     lab_signal server CONT
@@ -417,7 +494,12 @@ sender_request() {
             "$(lab_show_output client)" || return
     lab_assert_exit client 1 "§4: the server is gone: exit 1" || return
     lab_assert_stderr_line client "msgq_client: the server has gone away: its queue was removed" \
-        "§4 (EIDRM, or EINVAL if it was gone before the call)"
+        "§4 (EIDRM, or EINVAL if it was gone before the call)" || return
+    assert_only_line client "msgq_client: the server has gone away: its queue was removed" \
+        "§4: after that line the client stops: it sends nothing more (add 3 4 is left), and exits 1" || return
+    [[ ! -s $LAB_RUN/client.out ]] ||
+        lab_fail "nothing on msgq_client's stdout: add 1 2 got no reply" "$(wc -c <"$LAB_RUN/client.out") bytes" \
+            "§4" "$(lab_show_output client out)"
 }
 
 # points: 5
@@ -610,6 +692,8 @@ sender_request() {
     lab_assert_exit server 1 "§7: the queue removed by someone else: exit 1" || return
     lab_assert_stderr_line server "msgq_server: the queue $MSQID was removed: stopping" \
         "§7 (msgrcv fails with EIDRM; nothing left to remove)" || return
+    assert_only_line server "msgq_server: the queue $MSQID was removed: stopping" \
+        "§7: that is the only line: nothing is left to remove (no msgctl(IPC_RMID)), no other message" 1 || return
     lab_assert_no_new_ipc "no queue made again once the first was removed" "§7: the server stops" || return
     # The client, between two requests, sends the next one to a queue that
     # is gone: msgsnd() fails with EINVAL.
@@ -621,7 +705,34 @@ sender_request() {
     lab_assert_exit client 1 "§4: the server is gone: exit 1" || return
     lab_assert_stderr_line client "msgq_client: the server has gone away: its queue was removed" \
         "§4 (msgsnd fails with EINVAL when the queue was removed before the call)" || return
-    assert_replies client "the reply to add 1 1 only" "§4" "ok 2"
+    assert_replies client "the reply to add 1 1 only" "§4" "ok 2" || return
+
+    # The queue removed just before msgrcv() is made: strace holds the
+    # server's first msgrcv() on its way in; the queue goes meanwhile, and
+    # msgrcv() then fails with EINVAL, not EIDRM.  (Spawned, not
+    # start_server: the hold starts right after the readiness line.)
+    local hold pid
+    hold=$(lab_seconds 5)
+    lab_spawn late --inject "msgrcv:delay_enter=$(awk -v s="$hold" 'BEGIN { printf "%d", s * 1000000 }'):when=1" \
+        -- "$SERVER" -k "$(lab_path key2)"
+    pid=$(lab_pid late) || return
+    lab_wait_until "$(lab_seconds 10)" held_or_in_msgrcv "$pid" ||
+        lab_fail "msgq_server on its way into its first msgrcv() (held there by strace), once ready" \
+            "$(lab_describe late)" "§4 and §5: once ready, the server waits for requests with msgrcv()" \
+            "$(lab_show_output late)" || return
+    MSQID=$(sed -nE 's/^msgq_server: queue ([0-9]+) ready for .*/\1/p' "$LAB_RUN/late.err" | head -n 1)
+    [[ -n $MSQID ]] ||
+        lab_fail "the line \"msgq_server: queue MSQID ready for KEYPATH\" on stderr before msgrcv()" "no such line" \
+            "§5 (readiness)" "$(lab_show_output late)" || return
+    remove_queue_by_hand "$MSQID" ||
+        lab_fail "ipcrm -q $MSQID to remove the server's queue" "it failed" || return
+    lab_wait_exit late 10 ||
+        lab_fail "msgq_server to stop soon after its queue was removed" "$(lab_describe late)" \
+            "§7: msgrcv() fails with EINVAL when the queue was removed just before the call: the queue is gone" \
+            "$(lab_show_output late)" || return
+    lab_assert_exit late 1 "§7: the queue removed by someone else (EINVAL: just before msgrcv()): exit 1" || return
+    assert_only_line late "msgq_server: the queue $MSQID was removed: stopping" \
+        "§7: msgrcv() fails with EINVAL when the queue was removed just before the call: the same line as for EIDRM, and nothing else" 1
 }
 
 # points: 5
@@ -646,7 +757,20 @@ sender_request() {
         "§3: every way the server ends removes its queue, an error too" || return
     lab_wait_exit second 5 || true
     lab_assert_exit second 1 "§4: the queue removed while the client waits: exit 1" || return
-    lab_assert_stderr_line second "msgq_client: the server has gone away: its queue was removed" "§4 (EIDRM)"
+    lab_assert_stderr_line second "msgq_client: the server has gone away: its queue was removed" "§4 (EIDRM)" || return
+    # The server's msgrcv() failing with ENOMEM (strace): an error, not a
+    # queue removed by someone else: reported, the queue removed, exit 1.
+    # (Not start_server: the queue is gone as soon as it is ready.)
+    lab_spawn rcv --inject 'msgrcv:error=ENOMEM:when=1' -- "$SERVER" -k "$(lab_path key2)"
+    lab_wait_exit rcv 5 ||
+        lab_fail "msgq_server to stop when its msgrcv() fails (ENOMEM, made by strace)" \
+            "$(lab_describe rcv)" "§7: check every call" "$(lab_show_output rcv)" || return
+    lab_assert_exit rcv 1 "§7: a failed call: exit 1" || return
+    lab_assert_stderr_line rcv "msgq_server: msgrcv: Cannot allocate memory" \
+        "§7: a failure is reported as PROGRAM: CALL: strerror text (ENOMEM is no removed queue: only EIDRM and EINVAL say that)" ||
+        return
+    lab_assert_no_new_ipc "no queue left by the server whose msgrcv() failed" \
+        "§3: every way the server ends removes its queue, an error too (only a queue removed by someone else is not)"
 }
 
 # points: 5
