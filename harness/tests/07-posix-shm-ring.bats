@@ -205,10 +205,15 @@ not_a_ring() {
     shm_exists "$RING" ||
         lab_fail "the object $obj to stay for the consumer" "it is gone" "§3" || return
     "$@" "$obj" || return
-    lab_run "cons-$case" --wait 5 -- "$CONS" -n "$RING"
+    # Under valgrind: a refusal is an exit like any other (§5: only 0, 1
+    # and 2 open), the object's descriptor closed on that path too.
+    lab_run "cons-$case" --valgrind --wait 5 -- "$CONS" -n "$RING"
     lab_assert_exit "cons-$case" 1 "§4: $what is not a ring: a message and exit 1, no crash, no hang" || return
     lab_assert_stderr_line "cons-$case" "ring_consumer: $RING is not a ring set up by ring_producer" \
         "§4: check the object's size first, then the header ($what)" || return
+    lab_assert_valgrind_fds "cons-$case" \
+        "§5: when either program exits, only 0, 1 and 2 are open: close the object's descriptor before refusing $what" ||
+        return
     # The test's own damage: whatever the consumer left is removed here.
     rm -f -- "$obj" "/dev/shm/sem.${RING#/}"
 }
@@ -360,9 +365,13 @@ transfer() {
 }
 
 # points: 2
-@test "the largest values are accepted: 1024 slots of 16 KiB, 16 slots of 1 MiB (16 MiB), a name of 200 characters" {
+@test "the smallest and largest values are accepted: 1 slot of 1 byte, 1024 slots of 16 KiB, 16 slots of 1 MiB (16 MiB), a name of 200 characters" {
     TAG=1 transfer mid 20 -s 1024 -c 16384 || return
-    RING=$(long_name 200) TAG=2 transfer mid 20 -s 16 -c 1048576
+    RING=$(long_name 200) TAG=2 transfer mid 20 -s 16 -c 1048576 || return
+    # The smallest (§2: SLOTS and CHUNK from 1): a ring of one slot of one
+    # byte, which 10000 bytes go round 10000 times, each side waiting for
+    # the other at every byte.
+    RING=$(lab_name least) TAG=3 transfer short 20 -s 1 -c 1
 }
 
 # points: 8
@@ -506,7 +515,26 @@ transfer() {
     assert_ends cons 5 1 "ring_consumer, which waits for a full slot, to exit 1 soon after the producer gave up" \
         "§8: a call failing once there is a ring gives up as in §6: quit set, full_slots posted" || return
     lab_assert_stderr_line cons "ring_consumer: the producer quit before the end of the stream" "§6" || return
-    lab_assert_no_new_ipc "no object and no semaphore left" "§8: the producer that gives up removes both names, as in §6"
+    lab_assert_no_new_ipc "no object and no semaphore left" "§8: the producer that gives up removes both names, as in §6" ||
+        return
+
+    # The producer's ftruncate() or mmap() of its new object fails: strace
+    # injects the error into the calls on /dev/shm/NAME only (-P), so the
+    # loader's and sem_open()'s own mmap() calls are not counted.
+    local -a fault=("ftruncate ENOSPC No space left on device" "mmap ENOMEM Cannot allocate memory")
+    local f call err text
+    for f in "${fault[@]}"; do
+        read -r call err text <<<"$f"
+        RING=$(lab_name "$call")
+        lab_run "prod-$call" --inject "$call:error=$err" --trace-path "/dev/shm/${RING#/}" \
+            --in "$BATS_FILE_TMPDIR/small" -- "$PROD" -n "$RING"
+        lab_assert_exit "prod-$call" 1 "§8: ring_producer whose $call() of its new object fails ($err, injected by strace) exits 1" ||
+            return
+        lab_assert_stderr_line "prod-$call" "ring_producer: $call: $text" "§8: PROGRAM: CALL: strerror text" || return
+        lab_assert_no_new_ipc "no object and no semaphore left by a producer whose $call() failed" \
+            "§8: a producer whose ftruncate(), mmap() or sem_init() fails removes both names (shm_unlink, sem_unlink), as on a signal" ||
+            return
+    done
 }
 
 # points: 5
@@ -675,7 +703,20 @@ transfer() {
     producer_interrupted prod INT 130 "§6: no SA_RESTART, so the blocked read() returns EINTR" || return
     # SIGTERM to a producer waiting for input: as SIGINT, with its own name and status.
     RING=$(lab_name term)
-    producer_interrupted termprod TERM 143 "§6: SIGINT or SIGTERM, exit 128 + the signal's number"
+    producer_interrupted termprod TERM 143 "§6: SIGINT or SIGTERM, exit 128 + the signal's number" || return
+
+    # A producer whose input does not fit, its consumer never came, waits
+    # in sem_wait() for a free slot: SIGTERM ends that wait too.
+    RING=$(lab_name full)
+    lab_spawn fullprod --in "$BATS_FILE_TMPDIR/mid" -- "$PROD" -n "$RING" -s 3 -c 4093
+    wait_until_blocked fullprod "fill its 3 slots, then wait in sem_wait() for a free slot (no consumer yet)" \
+        lab_blocked_in_sem_wait "§3: a producer whose input does not fit waits for a free slot" || return
+    lab_signal fullprod TERM
+    assert_ends fullprod 5 143 "ring_producer, waiting in sem_wait() for a free slot, to exit 143 soon after SIGTERM" \
+        "§6: no SA_RESTART: the blocked sem_wait() returns EINTR; look at the flag then, do not just wait again" || return
+    lab_assert_stderr_line fullprod "ring_producer: interrupted by SIGTERM" "§6: the signal's name" || return
+    lab_assert_no_new_ipc "no object and no semaphore left once the producer whose consumer never came is gone" \
+        "§6: the producer removes both names (shm_unlink, sem_unlink)"
 }
 
 # producer_interrupted NAME SIG STATUS LOOK_AT: a producer on $RING whose
@@ -709,6 +750,17 @@ producer_interrupted() {
     [[ -z $left ]] ||
         lab_fail "no name left while both run: the consumer removes them once it has mapped the ring" \
             "still there:$left" "§5: shm_unlink and sem_unlink right after mmap, in the consumer" || return
+    # The consumer has closed the named semaphore too: glibc's sem_open()
+    # maps its file (the mapping shows /dev/shm/sem.XXXXXX, the temporary
+    # name it was made under, or sem.NAME), sem_close() unmaps it.
+    local pid maps
+    pid=$(lab_pid cons) || return
+    maps=$(cat "/proc/$pid/maps") || return
+    [[ $maps != *" /dev/shm/sem."* ]] ||
+        lab_fail "ring_consumer, writing slots out, to have closed the named semaphore it waited on" \
+            "/proc/$pid/maps: $(grep -F " /dev/shm/sem." <<<"$maps" | head -n 1)" \
+            "§5: the consumer removes the names once it has mapped the object, and closed its descriptor and the semaphore (sem_close)" ||
+            return
     lab_signal prod KILL
     lab_signal cons KILL
 }
@@ -779,9 +831,10 @@ producer_interrupted() {
     local n="-n|$RING" long
     long=$(long_name 201)
     # -s 1025 and -c 1048577 also with a partner small enough that SLOTS x
-    # CHUNK stays under 16 MiB: the bound itself must refuse them.
+    # CHUNK stays under 16 MiB: the bound itself must refuse them.  2^32 + 1
+    # is 1 once cut to 32 bits: the number is checked before any cast.
     local -a bad=("$n|-s|0" "$n|-s|1025" "$n|-s|1025|-c|1" "$n|-c|1048577|-s|1" "$n|-s|x" "$n|-s|+5" "$n|-s|-1" "$n|-s| 5" "$n|-c|0" "$n|-c|1048577"
-        "$n|-c|12k" "$n|-c|5 " "$n|-s|1024|-c|65536" "$n|-s|17|-c|1048576" "-n|noslash" "-n|/a/b" "-n|/"
+        "$n|-c|12k" "$n|-c|5 " "$n|-s|4294967297" "$n|-c|4294967297" "$n|-s|1024|-c|65536" "$n|-s|17|-c|1048576" "-n|noslash" "-n|/a/b" "-n|/"
         "-n|$long" "$n|-x" "$n|-s" "$n|extra")
     local i
     for i in "${!bad[@]}"; do

@@ -224,8 +224,12 @@ int main(int argc, char *argv[])
     ring = create_ring(&o, size, &created);
     if (ring == NULL) {
         sem_close(ready);
+        /* Our own object, which its failed ftruncate(), mmap() or sem_init()
+         * left of no use to anyone: both names go, as on a signal, so that
+         * nothing is left. After File exists, created is false: the names
+         * are another producer's, never ours to remove. */
         if (created)
-            shm_unlink(o.name);     /* only our own object: never another producer's */
+            (void)ring_remove_names(o.name);
         return EXIT_SYSERR;
     }
 
