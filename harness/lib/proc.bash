@@ -684,12 +684,21 @@ _LAB_IPC_WAIT_FN='ipc_wait() {
     esac
 }
 # ipc_waits PID: "TID WAIT" for each thread of PID that sleeps on an IPC
-# object (at most 16 looked at): a program may wait in a thread.
+# object (at most 16 looked at): a program may wait in a thread.  A thread
+# that waits in ticks (semtimedop() of 100 ms, then a look around) is
+# awake for an instant between two of them, longer on a loaded machine:
+# one found running is looked at again, 20 ms later, ten times at most
+# for the whole process (a thread that really runs costs 0.2 s, once).
 ipc_waits() {
-    local t w n=0
+    local t w nr n=0 again=10
     for t in /proc/"$1"/task/[0-9]*; do
         ((n++ < 16)) || break
         w=$(ipc_wait "$1/task/${t##*/}")
+        while [[ -z $w ]] && ((again-- > 0)) &&
+            read -r nr _ <"$t/syscall" 2>/dev/null && [[ $nr == running ]]; do
+            sleep 0.02
+            w=$(ipc_wait "$1/task/${t##*/}")
+        done
         [[ -n $w ]] && echo "${t##*/} $w"
     done
 }
