@@ -47,7 +47,11 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    function: glibc's semop() is semtimedop, fork() is clone.
 #                    :signal=SIG alone is delivered as the call is entered: a
 #                    blocking call is interrupted (EINTR), a call that does
-#                    not block completes first.  :when=N counts per process,
+#                    not block completes first, except fork(): the kernel
+#                    restarts a clone that a signal interrupts, so
+#                    clone:signal=SIGSTOP stops the process at its fork(),
+#                    before the child exists (04's checks of what is done
+#                    before fork()).  :when=N counts per process,
 #                    and the dynamic loader's own calls (read() of libc) count
 #                    too.  strace's delays show as "= N (DELAYED)" in the log.
 #                    Given more than once, every rule applies (one -e
