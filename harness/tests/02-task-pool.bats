@@ -323,21 +323,32 @@ pool_two_stopped() {
     lab_assert_exit pool 0 "§9" || return
 
     # A line of 200 digits is one bad line, however the parent buffers it:
-    # cut into pieces, its last 8 digits would be a task of their own.
-    { printf '3%.0s' {1..200}; printf '\n2\n'; } >"$BATS_TEST_TMPDIR/long.txt"
+    # cut into pieces, its last 8 digits would be a task of their own.  The
+    # bound is 64 bytes: 63 zeros and a 3 (line 3) are the code 3, 64 zeros
+    # and a 3 (line 4, 65 bytes) a bad line.
+    local zeros63
+    zeros63=$(printf '0%.0s' {1..63})
+    { printf '3%.0s' {1..200}; printf '\n2\n%s3\n0%s3\n' "$zeros63" "$zeros63"; } >"$BATS_TEST_TMPDIR/long.txt"
     lab_run long --in "$BATS_TEST_TMPDIR/long.txt" -- "$POOL" -w 2 -
     assert_pool_ended long || return
-    pool_line 0 0 2 >"$BATS_TEST_TMPDIR/long.expected"
+    { pool_line 0 0 2; pool_line 1 1 3; } >"$BATS_TEST_TMPDIR/long.expected"
     pool_assert_log long "$BATS_TEST_TMPDIR/long.expected" \
-        "one task: the line \"2\" after a line of 200 digits (a bad line, one only)" \
-        "§6: a line ends at its newline only; a line over 64 bytes is one bad line (its TEXT may be cut)" || return
+        "two tasks: the line \"2\" after a line of 200 digits (a bad line, one only), and the line of 64 bytes, 63 zeros and a 3" \
+        "§6: a line ends at its newline only; a line of up to 64 bytes is judged by its digits, a longer one is one bad line (its TEXT may be cut)" || return
     local reports
-    reports=$(grep -ac 'bad task code' "$LAB_RUN/long.err")
+    reports=$(grep -ac '^task_pool: line 1: bad task code' "$LAB_RUN/long.err")
     ((reports == 1)) ||
         lab_fail "one \"task_pool: line 1: bad task code '333...'\" line for the line of 200 digits" \
             "$reports such lines" "§6 (bad lines)" "$(lab_show_output long)" || return
     grep -aq "^task_pool: line 1: bad task code '3333" "$LAB_RUN/long.err" ||
         lab_fail "the line \"task_pool: line 1: bad task code '333...'\" on stderr" "no such line" "§6 (bad lines)" \
+            "$(lab_show_output long)" || return
+    grep -aq "^task_pool: line 4: bad task code '0000" "$LAB_RUN/long.err" ||
+        lab_fail "the line \"task_pool: line 4: bad task code '000...'\" on stderr for 64 zeros and a 3 (65 bytes)" \
+            "no such line" "§6 (bad lines: over 64 bytes)" "$(lab_show_output long)" || return
+    reports=$(grep -ac 'bad task code' "$LAB_RUN/long.err")
+    ((reports == 2)) ||
+        lab_fail "two \"bad task code\" lines (lines 1 and 4)" "$reports such lines" "§6 (bad lines)" \
             "$(lab_show_output long)" || return
     lab_assert_exit long 0 "§9"
 }
