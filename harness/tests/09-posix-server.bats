@@ -191,6 +191,18 @@ int main(int argc, char *argv[])
         mq_close(q);
         return 0;
     }
+    if (argc == 3 && strcmp(argv[1], "--create") == 0) {     /* a queue in a client's way */
+        mqd_t q = mq_open(argv[2], O_CREAT | O_EXCL | O_WRONLY, 0600, &attr);
+
+        if (q == (mqd_t)-1) {
+            perror("area_writer: mq_open");
+            return 1;
+        }
+        mq_close(q);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--unlink") == 0)
+        return mq_unlink(argv[2]) == 0 ? 0 : 1;
     if (argc != 3 && argc != 4)
         return 2;
     snprintf(ready, sizeof ready, "%.200s-ready", argv[1]);
@@ -636,6 +648,40 @@ server_line() {
             "they are still in /dev/mqueue" \
             "§4 step 6: on every way out, a normal end too, the client unlinks its queues (ENOENT is normal: its handler may have been first)" ||
         return
+
+    # A queue of the client's name that exists already is not its own
+    # (O_EXCL): strace holds the client on its way into its first mq_open()
+    # (its request queue: sem_open() and shm_open() are openat()), and the
+    # grader's stand-in makes a queue of that name meanwhile, as the
+    # programs' uid.  The client must fail with EEXIST, exit 1, and leave
+    # that queue alone.
+    local hold epid inway
+    hold=$(awk -v s="$(lab_seconds 5)" 'BEGIN { printf "%d", s * 1000000 }')
+    lab_spawn excl --in-pipe --inject "mq_open:delay_enter=$hold:when=1" -- "$CLIENT" -n "$PREFIX" || return
+    epid=$(lab_pid excl) || return
+    lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$epid" 240 ||
+        lab_fail "the client on its way into the mq_open() of its request queue, where the grader holds it" \
+            "$(lab_describe excl)" "§4 steps 1 and 2" "$(lab_show_output excl)" || return
+    inway=$PREFIX-$epid-req
+    lab_run inway -- "$AREA_WRITER" --create "$inway"
+    lab_assert_exit inway 0 "(the grader's stand-in made the queue $inway while the client was held: a fault of the grader, or a machine too slow for the hold)" ||
+        return
+    lab_close_input excl
+    lab_wait_exit excl 10 || true
+    local excl_status=0
+    grep -qE "^posix_client: mq_open( [^:]*)?: File exists\$" "$LAB_RUN/excl.err" ||
+        lab_fail "the line \"posix_client: mq_open $inway: File exists\" on stderr: a queue $inway existed before the client made its own" \
+            "$(lab_describe excl)" \
+            "§3: the client creates its queues with O_CREAT | O_EXCL: a queue of that name is not its own; §8: posix_client: CALL: strerror text" \
+            "$(lab_show_output excl)" || excl_status=1
+    ((excl_status)) || lab_assert_exit excl 1 "§3 and §8: a queue in the way is an error: exit 1" || excl_status=1
+    if ((excl_status == 0)) && ! "$AREA_WRITER" --attr "$inway" >/dev/null 2>&1; then
+        lab_fail "the queue $inway, which the grader made, still there after the client has exited" \
+            "the client removed it" "§3 and §4 step 6: the client unlinks its own queues, the ones it created, not one that was in its way" ||
+            excl_status=1
+    fi
+    "$AREA_WRITER" --unlink "$inway" || :
+    ((excl_status == 0)) || return
     stop_server server2
 }
 
