@@ -1107,6 +1107,19 @@ refused() {
         lab_fail "under -m 010 (ten, in base 10), the object /dev/shm$ten_name of 10240 bytes" "${ten_size:-no such object}" \
             "§2: numbers are read in base 10: a leading zero does not make octal (strtol() with base 10, not 0)" || return
     lab_stop_gracefully ten TERM 0 "chat_server -m 010" "§6" || return
+    # The longest SHMNAME is a name: 255 bytes, the "/" included (NAME_MAX),
+    # one less than the 256 refused above.
+    local long_name
+    long_name=$(lab_name long)
+    long_name+=$(head -c $((255 - ${#long_name})) /dev/zero | tr '\0' x)
+    lab_start_server long "^chat_server: listening on 127\\.0\\.0\\.1:$PORT\$" \
+        "chat_server -a 127.0.0.1 -p $PORT -n NAME, NAME of 255 bytes (the largest, the \"/\" included), to start: the line \"chat_server: listening on 127.0.0.1:$PORT\" on stderr" \
+        "§2: SHMNAME at most 255 bytes in all, the \"/\" included: 255 is allowed, 256 is not (> NAME_MAX, not >=)" \
+        -- "$SERVER" -a 127.0.0.1 -p "$PORT" -n "$long_name" || return
+    [[ -f /dev/shm$long_name ]] ||
+        lab_fail "under -n NAME of 255 bytes, the object /dev/shm$long_name" "no such object" \
+            "§3: shm_open(SHMNAME) with the name given" "$(lab_show_output long)" || return
+    lab_stop_gracefully long TERM 0 "chat_server -n NAME of 255 bytes" "§6" || return
     # -p 0: the kernel chooses the port, and the readiness line gives it;
     # -m 1, the smallest MAXCLIENTS, is a value too.
     local zero_name line port0 size
@@ -1542,8 +1555,11 @@ failed_client() {
     # strace makes three calls fail, once each: the second fork() (clone()),
     # the third socketpair(), the fourth epoll_ctl() (the first two watch the
     # listening socket and the self-pipe, the third a's socketpair).
+    # And the sixth accept() (after a, nofork, nopair, nowatch and b) fails
+    # with ENFILE: the server says so and goes on (§8).
     SERVER_OPTS=(--inject 'clone,clone3,fork,vfork:error=EAGAIN:when=2'
-        --inject 'socketpair:error=EMFILE:when=3' --inject 'epoll_ctl:error=ENOMEM:when=4')
+        --inject 'socketpair:error=EMFILE:when=3' --inject 'epoll_ctl:error=ENOMEM:when=4'
+        --inject 'accept,accept4:error=ENFILE:when=6')
     start_server -m 3
     join a
     failed_client nofork "fork()" 'Resource temporarily unavailable' || return
@@ -1572,7 +1588,19 @@ failed_client() {
     say a "a after the failures"
     received b 1
     expect_exactly b <(echo "a after the failures") "client b to receive a's line" "§8: the server and the others go on" || return
-    still_chatting a b "§8: a failure with one client ends that client only"
+    still_chatting a b "§8: a failure with one client ends that client only" || return
+    # A failed accept() (strace: ENFILE) is a failure with one client too,
+    # never the end of the server: its message, and the others go on.
+    lab_spawn noaccept --in-pipe -- nc -N 127.0.0.1 "$PORT"
+    lab_wait_output server '^chat_server: .*: Too many open files in system$' 5 err ||
+        lab_fail "a line \"chat_server: CALL: Too many open files in system\" on stderr once accept() failed (strace: ENFILE) for client noaccept" \
+            "no such line ($(lab_describe server))" \
+            "§8: every failure is reported as chat_server: CALL: strerror text" "$(lab_show_output server)" || return
+    ! lab_finished server ||
+        lab_fail "chat_server still running after accept() failed (ENFILE) for one client" "$(lab_describe server)" \
+            "§8: a failure with one client (its socket, its child) only ends that client: the server goes on" \
+            "$(lab_show_output server)" || return
+    still_chatting a b "§8: a failed accept() ends that client only"
 }
 
 # last_bytes_held NAME CHILD LINE COUNT: NAME's netcat sends "NAME-last"
