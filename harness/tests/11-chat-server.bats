@@ -1596,11 +1596,27 @@ failed_client() {
         lab_fail "a line \"chat_server: CALL: Too many open files in system\" on stderr once accept() failed (strace: ENFILE) for client noaccept" \
             "no such line ($(lab_describe server))" \
             "§8: every failure is reported as chat_server: CALL: strerror text" "$(lab_show_output server)" || return
+    # The server goes on: a's next line reaches b, unless the server ended.
+    local had
+    had=$(wc -l <"$LAB_RUN/b.out")
+    say a "a after the failed accept"
+    lab_wait_until "$(lab_seconds "$RECV_BOUND")" more_lines_or_server_ended b "$had" || :
     ! lab_finished server ||
-        lab_fail "chat_server still running after accept() failed (ENFILE) for one client" "$(lab_describe server)" \
-            "§8: a failure with one client (its socket, its child) only ends that client: the server goes on" \
+        lab_fail "chat_server still running after accept() failed (ENFILE) for one client, and a's next line reaching b" \
+            "the server ended: $(lab_describe server)" \
+            "§8: a failure with one client (its socket, its child) only ends that client: report it and go on serving" \
             "$(lab_show_output server)" || return
-    still_chatting a b "§8: a failed accept() ends that client only"
+    received b $((had + 1)) || return
+    [[ $(tail -n 1 "$LAB_RUN/b.out") == "a after the failed accept" ]] ||
+        lab_fail "client b to receive \"a after the failed accept\" after accept() failed for another client" \
+            "its last line is: $(tail -n 1 "$LAB_RUN/b.out" | cat -A | head -c 200)" "§8: the others go on" || return
+}
+
+# more_lines_or_server_ended NAME COUNT: NAME's netcat has printed more
+# than COUNT lines, or the server has ended (a wait that must not outlast
+# the server).
+more_lines_or_server_ended() {
+    lab_finished server || (($(wc -l <"$LAB_RUN/$1.out") > $2))
 }
 
 # last_bytes_held NAME CHILD LINE COUNT: NAME's netcat sends "NAME-last"
