@@ -65,6 +65,31 @@ gone() {
     [[ ! -e /proc/$1 ]]
 }
 
+# prefix_maps PID: the lines of /proc/PID/maps that map PREFIX's area or a
+# semaphore (sem_open() maps a file of /dev/shm, sem_close() unmaps it; the
+# creator's shows as the temporary sem.XXXXXX that glibc made and then
+# linked under the name, so any sem.* counts: neither program has another).
+# Read while strace holds PID in its exit_group().
+prefix_maps() {
+    # shellcheck disable=SC2016 # expanded by that bash
+    lab_read_proc 'cat "/proc/$1/maps"' "$1" |
+        grep -E "/dev/shm/(${PREFIX#/}|sem\.[^/ ]+)( \(deleted\))?\$" || true
+}
+
+# assert_unmapped_at_exit NAME PID WHO LOOK_AT: PID (program NAME's, or one
+# of its processes) reaches its exit_group(), where strace holds it, with
+# nothing of PREFIX mapped.
+assert_unmapped_at_exit() {
+    local name=$1 pid=$2 who=$3 look=$4 left
+    lab_wait_until "$(lab_seconds 10)" lab_held_in_syscall "$pid" 231 ||
+        lab_fail "$who (pid $pid) to reach its exit_group(), where the grader holds it" "$(lab_describe "$name")" \
+            "$look" "$(lab_show_output "$name")" || return
+    left=$(prefix_maps "$pid")
+    [[ -z $left ]] ||
+        lab_fail "nothing of $PREFIX mapped in $who (pid $pid) as it exits" "/proc/$pid/maps still shows:" \
+            "$look" "$left"
+}
+
 # assert_handler_gone PID SECONDS LOOK_AT: the handler has ended and was reaped.
 assert_handler_gone() {
     local pid=$1
@@ -657,7 +682,8 @@ server_line() {
     # that queue alone.
     local hold epid inway
     hold=$(awk -v s="$(lab_seconds 5)" 'BEGIN { printf "%d", s * 1000000 }')
-    lab_spawn excl --in-pipe --inject "mq_open:delay_enter=$hold:when=1" -- "$CLIENT" -n "$PREFIX" || return
+    lab_spawn excl --in-pipe --inject "mq_open:delay_enter=$hold:when=1" --inject "exit_group:delay_enter=$hold" \
+        -- "$CLIENT" -n "$PREFIX" || return
     epid=$(lab_pid excl) || return
     lab_wait_until "$(lab_seconds 5)" lab_held_in_syscall "$epid" 240 ||
         lab_fail "the client on its way into the mq_open() of its request queue, where the grader holds it" \
@@ -667,9 +693,14 @@ server_line() {
     lab_assert_exit inway 0 "(the grader's stand-in made the queue $inway while the client was held: a fault of the grader, or a machine too slow for the hold)" ||
         return
     lab_close_input excl
-    lab_wait_exit excl 10 || true
+    # On that way out too, strace holds its exit: the area unmapped, both
+    # semaphores closed.
     local excl_status=0
-    grep -qE "^posix_client: mq_open( [^:]*)?: File exists\$" "$LAB_RUN/excl.err" ||
+    assert_unmapped_at_exit excl "$epid" "the client" \
+        "§4 step 6: on every way out, an error too, the client unmaps the area and closes both semaphores (sem_close())" ||
+        excl_status=1
+    lab_wait_exit excl 10 || true
+    ((excl_status)) || grep -qE "^posix_client: mq_open( [^:]*)?: File exists\$" "$LAB_RUN/excl.err" ||
         lab_fail "the line \"posix_client: mq_open $inway: File exists\" on stderr: a queue $inway existed before the client made its own" \
             "$(lab_describe excl)" \
             "§3: the client creates its queues with O_CREAT | O_EXCL: a queue of that name is not its own; §8: posix_client: CALL: strerror text" \
@@ -893,6 +924,12 @@ server_line() {
             "it said it stops only once that handler had ended: the handler's end (SIGCHLD), not a post, woke it up" \
             "§7: the handler writes one byte into the pipe, then posts PREFIX-conn, so that the main process wakes up from sem_wait() and finds the byte (posted before the byte is written, the post finds the pipe empty)" ||
         return
+    # strace holds the main process's exit too: by then it has unmapped the
+    # area and closed both semaphores.
+    local spid2
+    spid2=$(lab_pid server2) || return
+    assert_unmapped_at_exit server2 "$spid2" "the main process" \
+        "§7 step 3: the main process unmaps the area and closes both semaphores (sem_close()) before it exits" || return
     lab_wait_exit server2 10 || true
     lab_assert_exit server2 0 "§7: after kill_server the server exits 0" || return
     check_server2_trace || return
