@@ -35,21 +35,32 @@ setup_file() {
     printf 'peer: a1\npeer: \npeer: a3 with  blanks\tand a tab\npeer: last line, no newline\n' \
         >"$dir/eof.expected"
     # Lines at MSG_MAX (4096): one of exactly 4096 bytes is one message;
-    # 4097 bytes are two (4096 and 1); a long line whose last piece reads
-    # "quit" is text, not a quit (§4: only a line that is exactly quit).
+    # 4097 bytes are two (4096 and 1); 8193 bytes are three (4096, 4096, 1:
+    # the second piece of a line goes like the first); a long line whose
+    # last piece reads "quit" is text, not a quit (§4: only a line that is
+    # exactly quit); then a line "quit" after those long lines is a quit
+    # again, and the line after it is never sent.
     {
         head -c 4096 /dev/zero | tr '\0' x
         echo
         head -c 4097 /dev/zero | tr '\0' z
         echo
+        head -c 8193 /dev/zero | tr '\0' w
+        echo
         head -c 4096 /dev/zero | tr '\0' y
         echo quit
         echo last
+        echo quit
+        echo "never sent"
     } >"$dir/limits.txt"
     {
         printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' x)" "$(head -c 4096 /dev/zero | tr '\0' z)" z
+        printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' w)" "$(head -c 4096 /dev/zero | tr '\0' w)" w
         printf 'peer: %s\n' "$(head -c 4096 /dev/zero | tr '\0' y)" quit last
     } >"$dir/limits.expected"
+    # A last line "quit" without its newline, at the end of input: a line,
+    # and exactly quit, so a quit (§4).
+    printf 'before the end\nquit' >"$dir/quit-eof.txt"
     # Any byte but the newline (NUL, bytes above 127); lines that only look
     # like quit are text; then the quit.
     printf 'quitx\n quit\nquit \nNUL\0inside\n\351t\351 \377\nquit\n' >"$dir/bytes.txt"
@@ -300,6 +311,18 @@ peer_says() {
             "these write() calls" "§4: one line, one write() (no stdio, no line in pieces)" "$writes"
         return
     fi
+
+    # The last line of a2's input is quit without a newline: a line all the
+    # same, and exactly quit, so a quit, not a text. b2's input is empty:
+    # had a2 sent the quit as text and then its end, both would end too, and
+    # b2 would print "peer: quit".
+    side a2 a --in "$BATS_FILE_TMPDIR/quit-eof.txt"
+    side b2 b --in /dev/null
+    ended a2 0 5 "§6: the last line, quit without a newline, ends this side" || return
+    ended b2 0 5 "§6: the peer's quit" || return
+    lab_assert_same_output b2 <(printf 'peer: before the end\n') \
+        "the line before the last, then nothing: the last line (quit, no newline) is a quit, not printed" \
+        "§4: at the end of input, a last line without a newline is sent as a line, and a line that is exactly quit is a quit"
 }
 
 # points: 5
@@ -374,13 +397,15 @@ peer_says() {
 
 # points: 5
 @test "lines at MSG_MAX: 4096 bytes arrive as one line, 4097 as two, and a long line ending in quit is text" {
+    # b's input is empty: its end goes first, and a's quit (or, for a side
+    # that takes it for text, a's end) ends both.
     side a a --in "$BATS_FILE_TMPDIR/limits.txt"
     side b b --in /dev/null
-    ended a 0 10 "§6: when both inputs have ended, both sides end" || return
-    ended b 0 10 "§6: when both inputs have ended, both sides end" || return
+    ended a 0 10 "§6: a line quit ends this side (or, were it taken for text, both inputs ended)" || return
+    ended b 0 10 "§6: the peer's quit ends this side" || return
     lab_assert_same_output b "$BATS_FILE_TMPDIR/limits.expected" \
-        "a line of 4096 x as one peer: line; 4097 z as 4096 z, then z; 4096 y then quit as two pieces of text; then last" \
-        "§4: only a line longer than MSG_MAX goes in pieces, and only a line that is exactly quit is a quit"
+        "a line of 4096 x as one peer: line; 4097 z as 4096 z, then z; 8193 w as 4096 w, 4096 w, then w; 4096 y then quit as two pieces of text; then last; then the line quit ends it (not printed, nor the line after it)" \
+        "§4: only a line longer than MSG_MAX goes in pieces, each piece of at most MSG_MAX bytes however many there are; only a line that is exactly quit is a quit, and a line after a long one starts afresh"
 }
 
 # points: 5
@@ -483,6 +508,27 @@ peer_says() {
     ended alone 0 5 "§7: SIGTERM while waiting for the peer" || return
     lab_assert_no_new_ipc "no segment and no semaphore set left after SIGTERM" \
         "§9: remove what you created (IPC_RMID), on SIGTERM too (hint 6)" || return
+
+    # A side that joins waits for the creator's values (§3); SIGTERM ends it
+    # there too. The creator is stopped by strace (SIGSTOP) right after its
+    # semget() made the set, so the joiner waits for sem_otime for as long
+    # as the test likes; then it gets SIGTERM, and the creator is killed.
+    local pid
+    side creator a --in-pipe --inject 'semget:signal=SIGSTOP'
+    lab_wait_while_running creator 5 sysv_has sem "$KEY" ||
+        lab_fail "a semaphore set with key $KEY soon after chat started" "none" "§3" \
+            "$(lab_show_output creator)" || return
+    pid=$(lab_pid creator) || return
+    lab_wait_until "$(lab_seconds 5)" stopped "$pid" || true
+    side joiner b --in-pipe
+    waiting joiner
+    lab_signal joiner TERM
+    ended joiner 0 5 "§7: SIGTERM ends this side at once, also while it joins and waits until the creator has set the values (§3, hint 1): look for signals in that wait too" ||
+        return
+    lab_signal creator KILL
+    lab_wait_exit creator 5 || true
+    lab_assert_no_new_ipc "no segment and no semaphore set left after SIGTERM to the joiner and SIGKILL to the stopped creator" \
+        "§9: the side that leaves removes the objects, those it joined too (hint 6)" || return
 
     # A conversation: SIGINT to a ends a and b; another: SIGHUP to d ends d and c.
     local sig a b this peer
