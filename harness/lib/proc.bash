@@ -51,9 +51,11 @@ declare -ga LAB_STOPPED_AT_END=()     # what lab_stop_all had to stop
 #                    restarts a clone that a signal interrupts, so
 #                    clone:signal=SIGSTOP stops the process at its fork(),
 #                    before the child exists (04's checks of what is done
-#                    before fork()).  :when=N counts per process,
-#                    and the dynamic loader's own calls (read() of libc) count
-#                    too.  strace's delays show as "= N (DELAYED)" in the log.
+#                    before fork()).  :when=N counts per thread
+#                    (each thread of a threaded program has its own count:
+#                    05 makes a reader thread's fifth semop() fail), and the
+#                    dynamic loader's own calls (read() of libc) count too.
+#                    strace's delays show as "= N (DELAYED)" in the log.
 #                    Given more than once, every rule applies (one -e
 #                    inject= each), and without --strace each one's call is
 #                    traced.
