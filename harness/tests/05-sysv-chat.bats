@@ -392,7 +392,70 @@ peer_says() {
     lab_run sem --inject 'semget:error=ENOSPC' -- "$CHAT" -k "$KEY" -r a
     lab_assert_exit sem 1 "§7: a system call failed" || return
     lab_assert_stderr_line sem "chat: semget: No space left on device" "§7: chat: CALL: strerror text" || return
-    lab_assert_no_new_ipc "no segment left after semget failed" "§9: a side that leaves, for any reason, removes the objects"
+    lab_assert_no_new_ipc "no segment left after semget failed" "§9: a side that leaves, for any reason, removes the objects" ||
+        return
+
+    # Once they talk (§7, §9): a call of a thread fails. The side says so,
+    # removes the objects and exits 1; its peer finds them removed (EIDRM)
+    # and ends with 0, not with "peer vanished". Three calls, each failed
+    # by strace: a's first read() of its standard input (aimed at that file
+    # alone), b's first write() on its standard output (aimed at that
+    # file), a's fifth semtimedop() (glibc's semop() is that system call
+    # too). strace counts each thread's calls apart: b sends a three lines,
+    # so the thread that takes FULL and gives EMPTY makes at least 6 such
+    # calls, whether it waits in ticks (the reference's 100 ms) or blocks;
+    # a thread that connects makes fewer than 5 (b is there already).
+    local case fails peer call want
+    for case in read:ra:pb write:rb:pa semtimedop:sa:sb; do
+        IFS=: read -r call fails peer <<<"$case"
+        case $call in
+        read)
+            want='^chat: read: Input/output error$'
+            lab_spawn "$peer" --in-pipe -- "$CHAT" -k "$KEY" -r b
+            lab_spawn "$fails" --in "$BATS_FILE_TMPDIR/short.a" --inject 'read:error=EIO' \
+                --trace-path "$BATS_FILE_TMPDIR/short.a" -- "$CHAT" -k "$KEY" -r a
+            ;;
+        write)
+            want='^chat: write: No space left on device$'
+            lab_spawn "$fails" --in-pipe --inject 'write:error=ENOSPC' --trace-path "$LAB_RUN/$fails.out" \
+                -- "$CHAT" -k "$KEY" -r b
+            lab_spawn "$peer" --in-pipe -- "$CHAT" -k "$KEY" -r a
+            connected "$peer" || return
+            lab_input "$peer" "hello from a" || return
+            ;;
+        semtimedop)
+            want='^chat: sem(timed)?op: Cannot allocate memory$'
+            # b first, its ALIVE up: a joins, raises its ALIVE and finds
+            # b's at once (2 calls of its main thread).
+            lab_spawn "$peer" --in-pipe -- "$CHAT" -k "$KEY" -r b
+            lab_wait_while_running "$peer" 5 semaphore_is 5 value 1 || true
+            lab_spawn "$fails" --in-pipe --inject 'semtimedop:error=ENOMEM:when=5' -- "$CHAT" -k "$KEY" -r a
+            ;;
+        esac
+        connected "$fails" || return
+        if [[ $call == semtimedop ]]; then
+            connected "$peer" || return
+            lab_input --may-end "$peer" "one" "two" "three" || return
+        fi
+        # Both inputs still open: each side ends by itself, or not at all.
+        lab_wait_until "$(lab_seconds 5)" lab_finished "$fails" ||
+            lab_fail "$fails to end by itself within $(lab_seconds 5) s once its $call() failed" \
+                "$(lab_describe "$fails")" "§7: a system call that fails while they talk ends this side" \
+                "$(lab_show_output "$fails")" || return
+        ended "$fails" 1 5 "§7: a system call that fails while they talk ($call) ends this side, exit status 1" || return
+        grep -qE "$want" "$LAB_RUN/$fails.err" ||
+            lab_fail "a line \"chat: $call: ...\" (its strerror text) on stderr of $fails, whose $call() failed once it talked" \
+                "no such line ($(lab_describe "$fails"))" "§7: chat: CALL: strerror text" \
+                "$(lab_show_output "$fails")" || return
+        lab_wait_until "$(lab_seconds 5)" lab_finished "$peer" ||
+            lab_fail "$peer to end by itself within $(lab_seconds 5) s of $fails, whose $call() failed" \
+                "$(lab_describe "$peer")" "§7 and §9: the side that fails removes the objects; the peer finds them removed (EIDRM) and ends" \
+                "$(lab_show_output "$peer")" || return
+        ended "$peer" 0 5 "§7 and §9: the side whose $call() failed removes the objects; its peer finds them removed (EIDRM), not a vanished peer, and ends with 0" ||
+            return
+        lab_assert_no_new_ipc "no segment and no semaphore set left after $call() failed in $fails" \
+            "§9: the first side to leave, for a failed system call too, removes the objects" || return
+    done
 }
 
 # points: 5
@@ -478,6 +541,19 @@ peer_says() {
             "$(lab_show_output intruder)" || return
     sysv_has sem "$KEY" && sysv_has shm "$KEY" 2 ||
         lab_fail "the pair's semaphore set and segments still there after the refusal" \
+            "they are gone or no longer attached by both" \
+            "§8: the process refused removes nothing: the objects are the talking pair's" || return
+    # The other role too: the refusal names the role that was asked for.
+    lab_run intruderb -- "$CHAT" -k "$KEY" -r b
+    lab_assert_finished intruderb "a second chat -r b to be refused at once, the role being taken" \
+        "§8: {ALIVE, 0, IPC_NOWAIT}, {ALIVE, +1, SEM_UNDO} in one semop() on the process's own ALIVE (ALIVE_B for role b)" || return
+    lab_assert_exit intruderb 1 "§7 and §8: refused, exit status 1" || return
+    grep -q '^chat: role b is taken already' "$LAB_RUN/intruderb.err" ||
+        lab_fail "a line \"chat: role b is taken already...\" on stderr of the second -r b" \
+            "no such line: $(lab_excerpt "$LAB_RUN/intruderb.err")" "§8: \"role a\" or \"role b\": the role that is taken" \
+            "$(lab_show_output intruderb)" || return
+    sysv_has sem "$KEY" && sysv_has shm "$KEY" 2 ||
+        lab_fail "the pair's semaphore set and segments still there after the refusal of a second -r b" \
             "they are gone or no longer attached by both" \
             "§8: the process refused removes nothing: the objects are the talking pair's" || return
     lab_input a "still talking"
