@@ -251,16 +251,34 @@ expected_jobs() {
     ! grep -q "^mq_dispatch: $Q maxmsg" "$LAB_RUN/dispatch.err" ||
         lab_fail "no attribute line while 2 jobs are still to be sent" "it was printed" "§4 and §5" \
             "$(lab_show_output dispatch)" || return
-    lab_spawn worker -- "$WORKER" -q "$Q" -t "$t" -i 1
+    # The dispatcher is stopped (SIGSTOP) while the worker takes jobs 1 to 4:
+    # strace sends SIGSTOP as its 4th mq_timedreceive() starts, and a call
+    # that finds a job waiting takes it before the stop. Let go, the
+    # dispatcher sends jobs 11 and 12 into a queue of 6: mq_getattr() then
+    # says 8, every time (not 12, the jobs, nor 10, mq_maxmsg).
+    local dpid
+    dpid=$(lab_pid dispatch) || return
+    lab_signal dispatch STOP
+    lab_wait_until "$(lab_seconds 5)" lab_proc_state "$dpid" T || true
+    lab_spawn worker --inject 'mq_timedreceive:signal=SIGSTOP:when=4' -- "$WORKER" -q "$Q" -t "$t" -i 1
+    pid=$(lab_pid worker) && lab_wait_while_running worker 5 worker_stopped "$pid" ||
+        {
+            lab_kill CONT "$dpid" || :
+            lab_fail "mq_worker stopped at its 4th mq_timedreceive(), once it has taken 4 jobs (where the grader stops it)" \
+                "$(lab_describe worker)" "§6" "$(lab_show_output worker)"
+            return 1
+        }
+    lab_signal dispatch CONT
+    wait_all_sent dispatch || { lab_signal worker CONT; return 1; }
+    lab_signal worker CONT
     finish_dispatch dispatch 12 || return
-    # The 12th job went in once the worker had taken some: mq_getattr() can
-    # then say no more than 10 (maxmsg), whatever the timing.
-    grep -qE "^mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs ([0-9]|10)\$" "$LAB_RUN/dispatch.err" ||
-        lab_fail "the line \"mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs N\", N at most 10: the jobs still in the queue after the 12th mq_send()" \
+    grep -qE "^mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 8\$" "$LAB_RUN/dispatch.err" ||
+        lab_fail "the line \"mq_dispatch: $Q maxmsg 10 msgsize 256 curmsgs 8\": 4 of the 12 jobs taken when the 12th mq_send() returned" \
             "$(grep "^mq_dispatch: $Q maxmsg" "$LAB_RUN/dispatch.err" || echo "no such line")" \
-            "§5: N is mq_curmsgs as mq_getattr() says it, not the number of jobs" "$(lab_show_output dispatch)" || return
+            "§5: N is mq_curmsgs as mq_getattr() says it once the last job is sent, not the number of jobs nor mq_maxmsg" \
+            "$(lab_show_output dispatch)" || return
     finish_worker worker 1 12 "$t" || return
-    pid=$(lab_field worker pid)
+    # pid: the worker's own (lab_pid above), not strace's.
     { expected_jobs 1 "$pid" 12 1 fifo; echo "worker 1: 12 jobs, idle for $t ms, exiting"; } \
         >"$BATS_TEST_TMPDIR/expected"
     lab_assert_same_output worker "$BATS_TEST_TMPDIR/expected" \
@@ -855,6 +873,13 @@ assert_syserr() {
     lab_assert_stderr_line limited \
         "mq_dispatch: cannot create queue $Q: the per-user limit on queue memory (RLIMIT_MSGQUEUE, ulimit -q) is too small for 10 messages of 256 bytes, or too many descriptors are open" \
         "§8 (the table of errors)" || return
+    lab_assert_no_new_ipc "no queue" "§3" || return
+    # M is MSGSIZE: 10 messages of 512 bytes need more than 2000 bytes too.
+    lab_run limited512 -- bash -c 'ulimit -q 2000 && exec "$@"' _ "$DISPATCH" -q "$Q" -n 1 -m 512
+    lab_assert_exit limited512 1 "§8: mq_open() fails with EMFILE (-m 512 under ulimit -q 2000)" || return
+    lab_assert_stderr_line limited512 \
+        "mq_dispatch: cannot create queue $Q: the per-user limit on queue memory (RLIMIT_MSGQUEUE, ulimit -q) is too small for 10 messages of 512 bytes, or too many descriptors are open" \
+        "§8 (the table of errors): M is the MSGSIZE asked for (-m 512)" || return
     lab_assert_no_new_ipc "no queue" "§3"
 }
 
@@ -900,5 +925,17 @@ assert_syserr() {
     lab_assert_valgrind_clean broken "§9: free the receive buffer after a failed mq_timedreceive() too" || return
     lab_assert_valgrind_fds broken "§9: mq_close() the queue after a failed mq_timedreceive() too (every way out)" || return
     lab_spawn rest -- "$WORKER" -q "$Q" -t "$t" -i 5
-    finish_dispatch second 3
+    finish_dispatch second 3 || return
+    # And SIGTERM while it waits for the workers (§7: closed and removed on that way out too).
+    lab_spawn term --valgrind -- "$DISPATCH" -q "$Q" -n 2 -p 1
+    wait_all_sent term || return
+    lab_signal term TERM
+    lab_wait_exit term 10 ||
+        lab_fail "mq_dispatch (under valgrind) to end soon after SIGTERM while it waits for the workers" \
+            "$(lab_describe term)" "§7" "$(lab_show_output term)" || return
+    lab_assert_exit term 143 "§7: 128 + 15 after SIGTERM" || return
+    lab_assert_valgrind_clean term "§9: free what you allocate on the way out after SIGTERM too" || return
+    lab_assert_valgrind_fds term "§9: mq_close() the queue after SIGTERM too (§3: every way the dispatcher ends closes its descriptor)" ||
+        return
+    lab_assert_no_new_ipc "no queue left after SIGTERM" "§7"
 }
