@@ -940,7 +940,12 @@ not_a_registry() {
         lab_fail "a line \"cb_client: ...\" on stderr saying what is wrong with $SHM" "no such line" "$3" \
             "$(lab_show_output "$name")" || return
     [[ ! -s $LAB_RUN/$name.out ]] ||
-        lab_fail "nothing on stdout" "some output" "$3" "$(lab_show_output "$name" out)"
+        lab_fail "nothing on stdout" "some output" "$3" "$(lab_show_output "$name" out)" || return
+    # The object is not the client's: refused, it is left where it was.
+    shm_exists "$SHM" ||
+        lab_fail "cb_client to leave /dev/shm/${SHM#/} ($2) where it was" "it is gone after the client refused it" \
+            "§4 step 1: an object that is not a registry is an error, and the client removes nothing (only the server removes its registry, §7 step 2)" \
+            "$(lab_show_output "$name")"
 }
 
 # points: 5
@@ -1271,6 +1276,17 @@ _all_ended() {
             "the slots were: $states; cb_server: $(lab_describe C): it answered the slot without the lock" \
             "§7 step 1: under the lock, set stopping and answer every REGISTERED slot with CALL_STOPPED; §3: every change of a slot's state happens while holding it" \
             "$(lab_show_output C)" || return
+    # A second SIGTERM while the stop waits for that lock: its sem_wait()
+    # returns EINTR, which is no error (§6 step 5): the server waits again,
+    # C1's slot still REGISTERED, and answers it once it has the lock.
+    lab_signal C TERM || return
+    lab_wait_until "$(lab_seconds 5)" _stop_waits || true
+    if ! _stop_waits; then
+        lab_fail "cb_server, sent a second SIGTERM while its stop waits for the lock another process holds, to wait for the lock again" \
+            "cb_server: $(lab_describe C); the slots: $(holder_states Cl): it gave up the stop on EINTR, so C1's slot is never answered" \
+            "§6 step 5: a sem_wait() on the lock that the handler interrupts (EINTR) is no error: wait again; §7 step 1" \
+            "$(lab_show_output C)" || return
+    fi
     lab_close_input Cl
     lab_wait_exit Cl 5 || true
     lab_assert_exit Cl 0 "§3" || return
