@@ -11,13 +11,32 @@ lab_port_listening() {
         END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# lab_free_port: a TCP port on which nothing listens now, from a range
-# chosen per test so that parallel tests rarely collide.
+# lab_port_in_use PORT: a TCP socket has PORT as its local port, in any
+# state (listening, connected, or TIME_WAIT after a close).
+lab_port_in_use() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v port="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == port) found = 1 }
+        END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# lab_free_port: a TCP port that no socket uses now, from a range chosen
+# per test so that parallel tests rarely collide, and below the kernel's
+# ephemeral range (ip_local_port_range): the kernel gives those ports to
+# clients' connect(), and a client that closed first keeps its port in
+# TIME_WAIT for a minute, during which a listening bind() on it fails with
+# EADDRINUSE whatever SO_REUSEADDR the server sets (the client's socket set
+# none).  A reference server was refused so in CI, on a port an earlier
+# test's netcat had had.
 lab_free_port() {
-    local port tries
+    local port tries low=20000 high=32767 first=""
+    read -r first _ 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range || :
+    if [[ $first =~ ^[0-9]+$ ]] && ((first > 11024)); then
+        high=$((first - 1)) low=$((first - 1 - 10000 < 20000 ? first - 1 - 10000 : 20000))
+    fi
     for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + (LAB_RUN_ID * 131 + BATS_TEST_NUMBER * 17 + tries * 7919 + RANDOM) % 40000))
-        lab_port_listening "$port" || { echo "$port"; return 0; }
+        port=$((low + (LAB_RUN_ID * 131 + BATS_TEST_NUMBER * 17 + tries * 7919 + RANDOM) % (high - low + 1)))
+        lab_port_in_use "$port" || { echo "$port"; return 0; }
     done
     return 1
 }
